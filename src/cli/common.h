@@ -1,0 +1,26 @@
+// Shared pieces of the chipgate command: locating the rules directory, exit codes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/result.h"
+#include "rules/registry.h"
+
+namespace chipgate::cli {
+
+// Exit codes, stable for scripts.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRowErrors = 1;  // some input rows failed; the others were processed
+inline constexpr int kExitFatal = 2;      // bad usage, unreadable input or invalid rules
+
+// --rules, else $CHIPGATE_RULES, else rules/us-ear next to the build or install, else the source tree.
+std::string find_rules_dir(const std::string& flag_value, const char* argv0);
+Result<std::shared_ptr<rules::Registry>> load_registry(const std::string& flag_value, const char* argv0);
+
+void add_classify_command(CLI::App& app, int& exit_code, const char* argv0);
+void add_rules_command(CLI::App& app, int& exit_code, const char* argv0);
+
+}  // namespace chipgate::cli

@@ -1,0 +1,44 @@
+// chipgate: export-control engine for AI chips and HBM (ECCN 3A090/4A090). Thin shell over the
+// library; every subcommand lives in its own file.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/common.h"
+#include "io/classification_output.h"
+
+namespace chipgate::cli {
+
+std::string find_rules_dir(const std::string& flag_value, const char* argv0) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("CHIPGATE_RULES"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::weakly_canonical(fs::path(argv0), ec).parent_path();
+  for (const fs::path& candidate : {exe / "../rules/us-ear", exe / "../share/chipgate/rules/us-ear"})
+    if (fs::is_directory(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  return CHIPGATE_DEFAULT_RULES_DIR;
+}
+
+Result<std::shared_ptr<rules::Registry>> load_registry(const std::string& flag_value, const char* argv0) {
+  return rules::Registry::load(find_rules_dir(flag_value, argv0));
+}
+
+}  // namespace chipgate::cli
+
+int main(int argc, char** argv) {
+  using namespace chipgate;
+  CLI::App app{std::string("chipgate ") + CHIPGATE_VERSION +
+               ": export-control engine for AI chips and HBM (ECCN 3A090/4A090).\n" + io::kDisclaimer};
+  app.require_subcommand(1);
+  int exit_code = cli::kExitOk;
+  cli::add_classify_command(app, exit_code, argv[0]);
+  cli::add_rules_command(app, exit_code, argv[0]);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? cli::kExitOk : cli::kExitFatal;
+  }
+  return exit_code;
+}

@@ -1,0 +1,430 @@
+#include "rules/loader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "rules/vocabulary.h"
+
+namespace chipgate::rules::detail {
+
+namespace {
+
+std::string where(const toml::node& node) {
+  const auto& src = node.source();
+  std::string file = src.path ? *src.path : std::string("<rules>");
+  return file + ":" + std::to_string(src.begin.line);
+}
+
+SourceRef source_of(const toml::node& node) {
+  const auto& src = node.source();
+  return SourceRef{src.path ? *src.path : std::string(), static_cast<int>(src.begin.line)};
+}
+
+Status fail(const toml::node& node, const std::string& path, const std::string& problem) {
+  return Status::error(where(node) + ": " + path + ": " + problem);
+}
+
+// Rejects keys a table may not have, so that a typo in a rule file is an error, not a silent no-op.
+Status check_keys(const toml::table& table, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) {
+  for (auto&& [key, value] : table) {
+    if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return fail(value, path, "unknown key '" + std::string(key.str()) + "' (allowed: " + list + ")");
+    }
+  }
+  return Status::ok();
+}
+
+bool is_removed(const toml::table& table) {
+  const auto* removed = table.get("removed");
+  return removed && removed->value<bool>().value_or(false);
+}
+
+Result<std::string> get_string(const toml::table& table, const std::string& path, std::string_view key,
+                               bool required) {
+  const toml::node* node = table.get(key);
+  if (!node) {
+    if (required) return Result<std::string>::error(where(table) + ": " + path + ": missing '" + std::string(key) + "'");
+    return std::string();
+  }
+  if (!node->is_string())
+    return Result<std::string>::error(where(*node) + ": " + path + "." + std::string(key) + ": must be a string");
+  return node->value<std::string>().value();
+}
+
+Result<std::vector<std::string>> get_string_array(const toml::table& table, const std::string& path,
+                                                  std::string_view key) {
+  std::vector<std::string> out;
+  const toml::node* node = table.get(key);
+  if (!node) return out;
+  const auto* arr = node->as_array();
+  if (!arr) return Result<std::vector<std::string>>::error(where(*node) + ": " + path + "." + std::string(key) + ": must be an array of strings");
+  for (const auto& el : *arr) {
+    if (!el.is_string())
+      return Result<std::vector<std::string>>::error(where(el) + ": " + path + "." + std::string(key) + ": every element must be a string");
+    out.push_back(el.value<std::string>().value());
+  }
+  return out;
+}
+
+std::optional<Date> to_date(const toml::node& node) {
+  if (const auto* d = node.as_date()) {
+    const toml::date v = d->get();
+    return Date::from_ymd(v.year, v.month, v.day);
+  }
+  return std::nullopt;
+}
+
+Result<Condition> compile_condition(const toml::node& node, const std::string& path) {
+  const auto* table = node.as_table();
+  if (!table) return Result<Condition>::error(where(node) + ": " + path + ": a condition must be an inline table such as { metric = \"tpp\", op = \">=\", value = 4800 }");
+  Condition c;
+  c.source = source_of(node);
+  if (table->contains("flag")) {
+    if (auto s = check_keys(*table, path, {"flag", "is"}); !s) return s;
+    c.kind = Condition::Kind::kFlag;
+    c.name = table->get("flag")->value<std::string>().value_or("");
+    if (!contains_name(kFlagNames, c.name))
+      return Result<Condition>::error(where(node) + ": " + path + ": unknown flag '" + c.name + "'");
+    const auto* is = table->get("is");
+    if (!is || !is->is_boolean())
+      return Result<Condition>::error(where(node) + ": " + path + ": flag condition needs 'is = true|false'");
+    c.flag_value = is->value<bool>().value();
+    return c;
+  }
+  if (auto s = check_keys(*table, path, {"metric", "op", "value"}); !s) return s;
+  const auto* metric = table->get("metric");
+  if (!metric || !metric->is_string())
+    return Result<Condition>::error(where(node) + ": " + path + ": condition needs 'metric' (a string) or 'flag'");
+  c.name = metric->value<std::string>().value();
+  if (!contains_name(kMetricNames, c.name)) {
+    std::string known;
+    for (auto n : kMetricNames) known += (known.empty() ? "" : ", ") + std::string(n);
+    return Result<Condition>::error(where(*metric) + ": " + path + ": unknown metric '" + c.name + "' (known: " + known + ")");
+  }
+  const std::string op = table->get("op") ? table->get("op")->value<std::string>().value_or("") : "";
+  if (op == ">=") c.op = Op::kGreaterEqual;
+  else if (op == ">") c.op = Op::kGreater;
+  else if (op == "<=") c.op = Op::kLessEqual;
+  else if (op == "<") c.op = Op::kLess;
+  else return Result<Condition>::error(where(node) + ": " + path + ": op must be one of >=, >, <=, < (got '" + op + "')");
+  const auto* value = table->get("value");
+  if (!value || !(value->is_integer() || value->is_floating_point()))
+    return Result<Condition>::error(where(node) + ": " + path + ": 'value' must be a number");
+  c.value = value->value<double>().value();
+  if (!std::isfinite(c.value) || c.value < 0)
+    return Result<Condition>::error(where(*value) + ": " + path + ": 'value' must be a finite, non-negative number");
+  return c;
+}
+
+Result<std::vector<Condition>> compile_conditions(const toml::table& table, const std::string& path,
+                                                  std::string_view key) {
+  std::vector<Condition> out;
+  const toml::node* node = table.get(key);
+  if (!node) return Result<std::vector<Condition>>::error(where(table) + ": " + path + ": missing '" + std::string(key) + "' (a list of conditions)");
+  const auto* arr = node->as_array();
+  if (!arr || arr->empty()) return Result<std::vector<Condition>>::error(where(*node) + ": " + path + "." + std::string(key) + ": must be a non-empty array of conditions");
+  std::size_t i = 0;
+  for (const auto& el : *arr) {
+    auto c = compile_condition(el, path + "." + std::string(key) + "[" + std::to_string(i++) + "]");
+    if (!c) return c.status();
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+Status compile_entry(const std::string& id, const toml::table& table, RuleSet& out) {
+  const std::string path = "entries." + id;
+  if (auto s = check_keys(table, path, {"title", "citation", "level", "applies_to", "prongs", "contains",
+                                        "unless", "scope_note", "replace", "removed"}); !s)
+    return s;
+  ControlEntry e;
+  e.id = id;
+  e.source = source_of(table);
+  auto title = get_string(table, path, "title", true);
+  if (!title) return title.status();
+  e.title = title.value();
+  auto citation = get_string(table, path, "citation", true);
+  if (!citation) return citation.status();
+  e.citation = citation.value();
+  auto note = get_string(table, path, "scope_note", false);
+  if (!note) return note.status();
+  e.scope_note = note.value();
+  if (const auto* level = table.get("level")) {
+    if (!level->is_integer()) return fail(*level, path + ".level", "must be 0, 1 or 2");
+    e.level = static_cast<int>(level->value<int64_t>().value());
+    if (e.level < 0 || e.level > 2) return fail(*level, path + ".level", "must be 0, 1 or 2");
+  }
+  auto kinds = get_string_array(table, path, "applies_to");
+  if (!kinds) return kinds.status();
+  if (kinds->empty()) return fail(table, path, "missing 'applies_to' (ic, hbm, computer)");
+  for (const auto& k : kinds.value()) {
+    if (k == "ic") e.applies_to.push_back(ItemKind::kIc);
+    else if (k == "hbm") e.applies_to.push_back(ItemKind::kHbm);
+    else if (k == "computer") e.applies_to.push_back(ItemKind::kComputer);
+    else return fail(*table.get("applies_to"), path + ".applies_to", "unknown item kind '" + k + "' (ic, hbm, computer)");
+  }
+  auto contains = get_string_array(table, path, "contains");
+  if (!contains) return contains.status();
+  e.contains = contains.value();
+  auto unless = get_string_array(table, path, "unless");
+  if (!unless) return unless.status();
+  e.unless = unless.value();
+  if (const auto* prongs = table.get("prongs")) {
+    const auto* pt = prongs->as_table();
+    if (!pt) return fail(*prongs, path + ".prongs", "must be a table of prongs");
+    for (auto&& [pkey, pnode] : *pt) {
+      const std::string ppath = path + ".prongs." + std::string(pkey.str());
+      const auto* ptab = pnode.as_table();
+      if (!ptab) return fail(pnode, ppath, "must be a table");
+      if (is_removed(*ptab)) continue;
+      if (auto s = check_keys(*ptab, ppath, {"text", "all", "replace", "removed"}); !s) return s;
+      Prong p;
+      p.id = std::string(pkey.str());
+      p.source = source_of(pnode);
+      auto text = get_string(*ptab, ppath, "text", true);
+      if (!text) return text.status();
+      p.text = text.value();
+      auto all = compile_conditions(*ptab, ppath, "all");
+      if (!all) return all.status();
+      p.all = std::move(all).value();
+      e.prongs.push_back(std::move(p));
+    }
+  }
+  if (e.prongs.empty() == e.contains.empty())
+    return fail(table, path, "an entry needs either prongs (conditions) or 'contains' (for computers), not both and not neither");
+  out.entries.push_back(std::move(e));
+  return Status::ok();
+}
+
+Status compile_note(const std::string& id, const toml::table& table, RuleSet& out) {
+  const std::string path = "notes." + id;
+  if (auto s = check_keys(table, path, {"citation", "text", "excludes", "when", "replace", "removed"}); !s) return s;
+  ExclusionNote n;
+  n.id = id;
+  n.source = source_of(table);
+  auto citation = get_string(table, path, "citation", true);
+  if (!citation) return citation.status();
+  n.citation = citation.value();
+  auto text = get_string(table, path, "text", true);
+  if (!text) return text.status();
+  n.text = text.value();
+  auto excludes = get_string_array(table, path, "excludes");
+  if (!excludes) return excludes.status();
+  if (excludes->empty()) return fail(table, path, "missing 'excludes' (entry ids)");
+  n.excludes = excludes.value();
+  auto when = compile_conditions(table, path, "when");
+  if (!when) return when.status();
+  n.when = std::move(when).value();
+  out.notes.push_back(std::move(n));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<RuleFile> read_rule_file(const std::string& path, const std::string& display_name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<RuleFile>::error(display_name + ": cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  RuleFile file;
+  file.name = display_name;
+  file.bytes = ss.str();
+  try {
+    auto table = std::make_shared<toml::table>(toml::parse(file.bytes, display_name));
+    file.table = std::move(table);
+  } catch (const toml::parse_error& e) {
+    return Result<RuleFile>::error(display_name + ":" + std::to_string(e.source().begin.line) + ": " +
+                                   std::string(e.description()));
+  }
+  return file;
+}
+
+void merge_patch(toml::table& base, toml::table&& patch) {
+  for (auto&& [key, value] : patch) {
+    auto* patch_table = value.as_table();
+    toml::node* existing = base.get(key.str());
+    const bool replaces = patch_table && patch_table->get("replace") &&
+                          patch_table->get("replace")->value<bool>().value_or(false);
+    auto* existing_table = existing ? existing->as_table() : nullptr;
+    // A table re-defined after being removed starts afresh rather than inheriting the tombstone.
+    const bool revives = existing_table && patch_table && is_removed(*existing_table) && !is_removed(*patch_table);
+    if (patch_table && existing_table && !replaces && !revives) {
+      merge_patch(*existing_table, std::move(*patch_table));
+    } else {
+      base.insert_or_assign(key, std::move(value));
+    }
+  }
+}
+
+Result<VersionInfo> compile_version_info(const RuleFile& file) {
+  const toml::node* node = file.table->get("version");
+  if (!node || !node->is_table()) return Result<VersionInfo>::error(file.name + ":1: missing [version] table");
+  const auto& t = *node->as_table();
+  if (auto s = check_keys(t, "version", {"id", "title", "effective", "compliance_date", "published",
+                                         "federal_register", "fr_doc", "summary", "extends", "in_text",
+                                         "enforced", "sources"}); !s)
+    return s;
+  VersionInfo v;
+  v.source = source_of(t);
+  auto id = get_string(t, "version", "id", true);
+  if (!id) return id.status();
+  v.id = id.value();
+  auto title = get_string(t, "version", "title", true);
+  if (!title) return title.status();
+  v.title = title.value();
+  const toml::node* eff = t.get("effective");
+  if (!eff || !to_date(*eff)) return Result<VersionInfo>::error(where(t) + ": version.effective: required, a TOML date such as 2023-11-17");
+  v.effective = *to_date(*eff);
+  for (auto [key, field] : {std::pair{"compliance_date", &v.compliance_date}, std::pair{"published", &v.published}}) {
+    if (const auto* n = t.get(key)) {
+      if (!to_date(*n)) return fail(*n, std::string("version.") + key, "must be a TOML date");
+      *field = to_date(*n);
+    }
+  }
+  auto fr = get_string(t, "version", "federal_register", true);
+  if (!fr) return fr.status();
+  v.federal_register = fr.value();
+  for (auto [key, field] : {std::pair{"fr_doc", &v.fr_doc}, std::pair{"summary", &v.summary}, std::pair{"extends", &v.extends}}) {
+    auto s = get_string(t, "version", key, false);
+    if (!s) return s.status();
+    *field = s.value();
+  }
+  for (auto [key, field] : {std::pair{"in_text", &v.in_text}, std::pair{"enforced", &v.enforced}}) {
+    if (const auto* n = t.get(key)) {
+      if (!n->is_boolean()) return fail(*n, std::string("version.") + key, "must be true or false");
+      *field = n->value<bool>().value();
+    }
+  }
+  auto sources = get_string_array(t, "version", "sources");
+  if (!sources) return sources.status();
+  v.sources = sources.value();
+  if (file.name != v.id + ".toml")
+    return fail(t, "version.id", "'" + v.id + "' does not match the file name " + file.name);
+  return v;
+}
+
+Result<ScenarioInfo> compile_scenario_info(const RuleFile& file) {
+  const toml::node* node = file.table->get("scenario");
+  if (!node || !node->is_table()) return Result<ScenarioInfo>::error(file.name + ":1: missing [scenario] table");
+  const auto& t = *node->as_table();
+  if (auto s = check_keys(t, "scenario", {"name", "title", "description", "base", "min_version"}); !s) return s;
+  ScenarioInfo info;
+  info.source = source_of(t);
+  for (auto [key, field, required] : {std::tuple{"name", &info.name, true}, std::tuple{"title", &info.title, true},
+                                      std::tuple{"description", &info.description, true},
+                                      std::tuple{"base", &info.pinned_base, false},
+                                      std::tuple{"min_version", &info.min_version, false}}) {
+    auto s = get_string(t, "scenario", key, required);
+    if (!s) return s.status();
+    *field = s.value();
+  }
+  if (file.name != "scenarios/" + info.name + ".toml")
+    return fail(t, "scenario.name", "'" + info.name + "' does not match the file name " + file.name);
+  return info;
+}
+
+Status compile_rules(const toml::table& merged, RuleSet& out) {
+  if (auto s = check_keys(merged, "", {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs"}); !s)
+    return s;
+  if (const auto* conv = merged.get("conventions")) {
+    const auto* ct = conv->as_table();
+    if (!ct) return fail(*conv, "conventions", "must be a table");
+    if (auto s = check_keys(*ct, "conventions", {"bit_length", "notes"}); !s) return s;
+    if (const auto* bl = ct->get("bit_length")) {
+      if (!bl->is_table()) return fail(*bl, "conventions.bit_length", "must be a table");
+      for (auto&& [k, v] : *bl->as_table()) {
+        const auto bits = v.value<int64_t>();
+        if (!v.is_integer() || !bits || *bits <= 0 || *bits > 128)
+          return fail(v, "conventions.bit_length." + std::string(k.str()), "must be an integer number of bits (1-128)");
+        out.conventions.bit_length[std::string(k.str())] = static_cast<int>(*bits);
+      }
+    }
+    if (const auto* notes = ct->get("notes")) {
+      if (!notes->is_table()) return fail(*notes, "conventions.notes", "must be a table of strings");
+      for (auto&& [k, v] : *notes->as_table()) {
+        if (!v.is_string()) return fail(v, "conventions.notes." + std::string(k.str()), "must be a string");
+        out.conventions.notes.emplace_back(std::string(k.str()), v.value<std::string>().value());
+      }
+    }
+  }
+  for (const auto& [name, bits] : out.conventions.bit_length)
+    if (precision_index(name) == kPrecisionCount)
+      return Status::error("rules: conventions.bit_length." + name + ": not a precision chipgate reads");
+  for (auto name : kPrecisionNames)
+    if (!out.conventions.bit_length.count(std::string(name)))
+      return Status::error("rules: conventions.bit_length: no bit length for precision '" + std::string(name) + "'");
+
+  if (const auto* entries = merged.get("entries")) {
+    if (!entries->is_table()) return fail(*entries, "entries", "must be a table");
+    for (auto&& [k, v] : *entries->as_table()) {
+      const auto* t = v.as_table();
+      if (!t) return fail(v, "entries." + std::string(k.str()), "must be a table");
+      if (is_removed(*t)) continue;
+      if (auto s = compile_entry(std::string(k.str()), *t, out); !s) return s;
+    }
+  }
+  if (const auto* notes = merged.get("notes")) {
+    if (!notes->is_table()) return fail(*notes, "notes", "must be a table");
+    for (auto&& [k, v] : *notes->as_table()) {
+      const auto* t = v.as_table();
+      if (!t) return fail(v, "notes." + std::string(k.str()), "must be a table");
+      if (is_removed(*t)) continue;
+      if (auto s = compile_note(std::string(k.str()), *t, out); !s) return s;
+    }
+  }
+  if (const auto* z = merged.get("z_paragraphs")) {
+    const auto* zt = z->as_table();
+    if (!zt) return fail(*z, "z_paragraphs", "must be a table");
+    if (!is_removed(*zt)) {
+      if (auto s = check_keys(*zt, "z_paragraphs", {"citation", "text", "eccns", "removed", "replace"}); !s) return s;
+      auto eccns = get_string_array(*zt, "z_paragraphs", "eccns");
+      if (!eccns) return eccns.status();
+      out.z.eccns = eccns.value();
+      auto citation = get_string(*zt, "z_paragraphs", "citation", true);
+      if (!citation) return citation.status();
+      out.z.citation = citation.value();
+      auto text = get_string(*zt, "z_paragraphs", "text", true);
+      if (!text) return text.status();
+      out.z.text = text.value();
+    }
+  }
+
+  // Evaluation order: by ECCN, except that an entry comes after the entries it yields to
+  // (`unless`), whose results it reads.
+  std::sort(out.entries.begin(), out.entries.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<ControlEntry> ordered;
+  while (!out.entries.empty()) {
+    auto ready = std::find_if(out.entries.begin(), out.entries.end(), [&](const ControlEntry& e) {
+      return std::all_of(e.unless.begin(), e.unless.end(), [&](const std::string& ref) {
+        return std::none_of(out.entries.begin(), out.entries.end(), [&](const ControlEntry& o) { return o.id == ref; });
+      });
+    });
+    if (ready == out.entries.end())
+      return Status::error(out.entries.front().source.to_string() + ": entries." + out.entries.front().id +
+                           ".unless: circular precedence between entries");
+    ordered.push_back(std::move(*ready));
+    out.entries.erase(ready);
+  }
+  out.entries = std::move(ordered);
+  for (const auto& e : out.entries) {
+    for (const auto& ref : e.unless)
+      if (!out.find_entry(ref))
+        return Status::error(e.source.to_string() + ": entries." + e.id + ".unless: no entry '" + ref + "' in this rule set");
+    for (const auto& ref : e.contains)
+      if (!out.find_entry(ref))
+        return Status::error(e.source.to_string() + ": entries." + e.id + ".contains: no entry '" + ref + "' in this rule set");
+  }
+  for (auto& n : out.notes) {
+    // A note may name an entry that a scenario removed; it then simply excludes nothing there.
+    std::erase_if(n.excludes, [&](const std::string& id) { return out.find_entry(id) == nullptr; });
+  }
+  return Status::ok();
+}
+
+}  // namespace chipgate::rules::detail

@@ -1,0 +1,133 @@
+// The rule-set model: one regulation version (or a scenario over it), resolved and immutable.
+//
+// Everything regulatory lives in rules/us-ear/*.toml; this header is only the shape those files are
+// compiled into. No threshold appears in C++: a control entry is a list of prongs, a prong is a
+// conjunction of conditions over named metrics and flags, and the numbers come from the data.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/date.h"
+
+namespace chipgate::rules {
+
+// Where a rule element was written, for error messages and for the trace ("2023-11-17.toml:42").
+struct SourceRef {
+  std::string file;  // file name relative to the rules directory
+  int line = 0;
+  std::string to_string() const { return file + ":" + std::to_string(line); }
+};
+
+enum class Op { kGreaterEqual, kGreater, kLessEqual, kLess };
+const char* op_symbol(Op op);
+
+// Item kinds a control entry can apply to. "ic" is any integrated circuit (including an IC package
+// with co-packaged HBM whose dominant function is processing); "hbm" a memory stack or package;
+// "computer" a computer, server, board or "electronic assembly" containing ICs.
+enum class ItemKind { kIc, kHbm, kComputer };
+const char* item_kind_name(ItemKind kind);
+
+struct Condition {
+  enum class Kind { kMetric, kFlag };
+  Kind kind = Kind::kMetric;
+  std::string name;  // metric name (tpp, pd, mbd, io_bw, ...) or flag name (datacenter, ...)
+  Op op = Op::kGreaterEqual;
+  double value = 0;         // threshold, for metric conditions
+  bool flag_value = false;  // required flag value, for flag conditions
+  SourceRef source;
+  std::string describe() const;  // "tpp >= 4800", "datacenter = false"
+};
+
+// One paragraph of a control entry, e.g. 3A090.a.2: TPP >= 1600 and PD >= 5.92. All must hold.
+struct Prong {
+  std::string id;    // "a.2"
+  std::string text;  // the regulation's wording, quoted in the trace
+  std::vector<Condition> all;
+  SourceRef source;
+};
+
+struct ControlEntry {
+  std::string id;       // the ECCN paragraph, e.g. "3A090.a"
+  std::string title;
+  std::string citation;  // e.g. "15 CFR Part 774 Supp. 1, ECCN 3A090.a (88 FR 73458)"
+  int level = 0;         // 1 for ".a"-level entries, 2 for ".b"-level; used by .z paragraphs
+  std::vector<ItemKind> applies_to;
+  std::vector<Prong> prongs;         // any one suffices
+  std::vector<std::string> contains; // computers: the entry applies if a contained IC is one of these
+  std::vector<std::string> unless;   // entries that take precedence (3A090.b unless 3A090.a)
+  std::string scope_note;            // shown when an item of another kind is not evaluated here
+  SourceRef source;
+
+  bool applies_to_kind(ItemKind kind) const;
+};
+
+// A note that takes items out of entries when its conditions all hold (e.g. the non-datacenter note).
+struct ExclusionNote {
+  std::string id;
+  std::string citation;
+  std::string text;
+  std::vector<std::string> excludes;  // entry ids
+  std::vector<Condition> when;
+  SourceRef source;
+};
+
+// ".z" paragraphs: items classified under another ECCN (e.g. 5A992 servers) that meet 3A090/4A090.
+struct ZParagraphs {
+  std::vector<std::string> eccns;  // "5A992.z", ...
+  std::string citation;
+  std::string text;
+};
+
+// Conventions the regulation leaves open; each is a setting of the version, shown in the trace.
+struct Conventions {
+  std::map<std::string, int> bit_length;           // precision name -> bits counted for TPP
+  std::vector<std::pair<std::string, std::string>> notes;  // setting -> why it is so
+};
+
+struct VersionInfo {
+  std::string id;  // e.g. "2023-11-17"
+  std::string title;
+  Date effective;
+  std::optional<Date> compliance_date;
+  std::optional<Date> published;
+  std::string federal_register;  // "88 FR 73458"
+  std::string fr_doc;            // "2023-23055"
+  std::string summary;
+  std::string extends;  // id of the version this one amends ("" for the first)
+  bool in_text = true;  // the provision is in the regulation text
+  bool enforced = true; // BIS enforces it (AI Diffusion: in text, not enforced)
+  std::vector<std::string> sources;
+  SourceRef source;
+};
+
+struct ScenarioInfo {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string pinned_base;  // version id the scenario patches; "" = the version in force on the date
+  std::string min_version;  // oldest version the patch makes sense over ("" = any)
+  SourceRef source;
+};
+
+struct RuleSet {
+  VersionInfo version;
+  std::optional<ScenarioInfo> scenario;
+  std::string hash;                 // SHA-256 over the files that make this rule set, in order
+  std::vector<std::string> files;   // those files, base first
+  Conventions conventions;
+  std::vector<ControlEntry> entries;  // in evaluation order
+  std::vector<ExclusionNote> notes;
+  ZParagraphs z;
+
+  // "2023-11-17" or "2023-11-17+hbm-rollback".
+  std::string label() const;
+  const ControlEntry* find_entry(const std::string& id) const;
+};
+
+using RuleSetPtr = std::shared_ptr<const RuleSet>;
+
+}  // namespace chipgate::rules
