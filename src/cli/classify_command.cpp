@@ -150,10 +150,10 @@ int run(const ClassifyOptions& o, const char* argv0) {
         j = {{"id", ev.item->id}, {"changed", changed(ev)}, {"dates", nlohmann::ordered_json::array()}};
         for (const auto& r : ev.results) j["dates"].push_back(io::classification_to_json(*ev.item, r));
       }
-      if (o.format == "jsonl") std::cout << j.dump() << "\n";
+      if (o.format == "jsonl") std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
       else all.push_back(std::move(j));
     }
-    if (o.format == "json") std::cout << all.dump(2) << "\n";
+    if (o.format == "json") std::cout << all.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else if (o.format == "csv") {
     std::cout << io::classification_csv_header();
     for (const auto& ev : evaluated)

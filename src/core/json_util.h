@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace chipgate {
 
@@ -10,5 +11,12 @@ std::string format_number(double value);
 
 // Fixed number of decimals, trailing zeros trimmed ("19.45", "4992").
 std::string format_fixed(double value, int decimals);
+
+}  // namespace chipgate
+
+namespace chipgate {
+
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
+bool is_valid_utf8(std::string_view text);
 
 }  // namespace chipgate

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_util.h"
 #include "io/csv.h"
 
 namespace chipgate::io {
@@ -83,6 +84,8 @@ Result<std::size_t> rate_column(std::string_view name) {
 // Applies one text cell to the item; returns a problem description or "" on success.
 std::string apply_text(Item& item, Field f, std::size_t precision, std::string_view raw) {
   const std::string_view cell = trim(raw);
+  // Text is echoed into JSON output and records; reject bytes that are not UTF-8 here, by field.
+  if (!is_valid_utf8(cell)) return "not valid UTF-8";
   auto number = [&](std::optional<double>& out) -> std::string {
     if (cell.empty()) return "";
     auto v = parse_number(cell);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs chipgate's build and test dependencies from Debian 12 packages (skips apt when all are
+# present). Each package and why it is used: docs/architecture.md, "Dependencies".
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config            # build
+  libgtest-dev libbenchmark-dev               # tests, benchmarks
+  nlohmann-json3-dev                          # JSON input/output
+  libtomlplusplus-dev                         # rule files (TOML, with source lines for errors)
+  libcli11-dev                                # command line
+  libssl-dev                                  # SHA-256 content ids (libcrypto)
+  clang                                       # libFuzzer targets
+  python3                                     # benchmark data generator
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

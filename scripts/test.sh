@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, CLI and golden tests in a normal build; the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer; each libFuzzer target for a short run; the rule
+# files checked. .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-20}
+
+scripts/install-deps.sh
+
+echo "== sanitizer build (ASan + UBSan) =="
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHIPGATE_SANITIZE=ON -DCHIPGATE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+echo "== fuzzing (${fuzz_seconds}s per target) =="
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIPGATE_BUILD_FUZZ=ON \
+  -DCHIPGATE_BUILD_TESTS=OFF -DCHIPGATE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs" --target csv_fuzz catalog_fuzz rules_fuzz
+for target in csv catalog rules; do
+  seeds=fuzz/seeds/catalog
+  [ "$target" = rules ] && seeds=fuzz/seeds/rules
+  corpus=$(mktemp -d)
+  build-fuzz/fuzz/${target}_fuzz -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
+    "$corpus" "$seeds" 2>&1 | grep -E "^(Done|INFO: seed)|ERROR|SUMMARY" || true
+  rm -rf "$corpus"
+  if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* >/dev/null 2>&1; then
+    echo "fuzz target ${target}_fuzz found a failing input:"; ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* 2>/dev/null
+    exit 1
+  fi
+done
+
+echo "== normal build =="
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+build/chipgate rules check
+ctest --test-dir build -j "$jobs" --output-on-failure
