@@ -176,9 +176,14 @@ Classification classify(const Item& item, Date date, const rules::RuleSetPtr& ru
   // An item that another CCL entry describes takes that entry's .z paragraph when it meets an
   // .a- or .b-level 3A090/4A090 entry (the level is in the trace).
   if (!item.base_eccn.empty() && out.status == Status::kControlled) {
+    // Only .a- and .b-level entries lead to a .z paragraph: "The performance parameters under ECCN
+    // 3A090.c are not used for determining whether an item is classified in a .z ECCN."
+    const rules::ControlEntry* met = nullptr;
+    for (const auto& [e, r] : results)
+      if (r == Tri::kTrue && (e->level == 1 || e->level == 2) && !met) met = e;
     const std::string z = item.base_eccn + ".z";
-    if (std::find(rules->z.eccns.begin(), rules->z.eccns.end(), z) != rules->z.eccns.end()) {
-      out.trace.push_back({TraceStep::Kind::kZParagraph, Tri::kTrue, rules->find_entry(out.eccns.front())});
+    if (met && std::find(rules->z.eccns.begin(), rules->z.eccns.end(), z) != rules->z.eccns.end()) {
+      out.trace.push_back({TraceStep::Kind::kZParagraph, Tri::kTrue, met});
       out.eccns = {z};
     }
   }

@@ -25,6 +25,11 @@ Status check(const std::optional<double>& v, const char* field, double max, bool
 
 }  // namespace
 
+Status check_rate(double rate) {
+  auto s = check(rate, "rate", kMaxRate, true);
+  return s ? s : Status::error(s.message().substr(6));  // drop the "rate: " prefix
+}
+
 const char* tri_name(Tri t) {
   switch (t) {
     case Tri::kFalse: return "no";

@@ -49,6 +49,7 @@ struct Item {
   std::optional<double> tdp_w;
   std::optional<int> release_year;
   std::string process_node;
+  std::string dominant_function;  // co-packaged HBM: "processing" (default) or "memory"
   std::string base_eccn;  // another CCL entry describing the item (e.g. "5A992"), for .z paragraphs
 
   // Computers and assemblies: the IC they contain and how many.
@@ -56,6 +57,9 @@ struct Item {
   std::string contained_id;
   int contained_count = 0;
 };
+
+// Checks one dense rate (TOPS/TFLOPS): finite, not negative, plausible. The message has no field.
+Status check_rate(double rate);
 
 // Checks ranges and consistency; the message names the field ("die_area_mm2: must be > 0").
 Status validate(const Item& item);

@@ -106,6 +106,7 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("--rules", rules_dir, "Rules directory (default: rules/us-ear of this build)");
 
   auto* list = cmd->add_subcommand("list", "List versions (with effective dates) and scenarios");
+  list->add_option("--rules", rules_dir, "Rules directory");
   list->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
   list->callback([&exit_code, argv0] {
     auto reg = load_registry(rules_dir, argv0);
@@ -138,6 +139,7 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
 
   static std::string version, scenario;
   auto* show = cmd->add_subcommand("show", "Show one version (or a date's version), resolved, optionally under a scenario");
+  show->add_option("--rules", rules_dir, "Rules directory");
   show->add_option("VERSION", version, "Version id or a date (YYYY-MM-DD or 'today')")->required();
   show->add_option("--scenario", scenario, "Apply a scenario over the version");
   show->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
@@ -159,6 +161,7 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
   });
 
   auto* check = cmd->add_subcommand("check", "Validate every rule file and scenario; exit 0 when all resolve");
+  check->add_option("--rules", rules_dir, "Rules directory");
   check->callback([&exit_code, argv0] {
     auto reg = load_registry(rules_dir, argv0);
     if (!reg) {

@@ -151,10 +151,8 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
     }
     case Field::kBaseEccn: item.base_eccn = cell; return "";
     case Field::kDominantFunction:
-      if (cell.empty() || cell == "processing") return "";
-      // Technical Note to 3A090.c: a co-packaged IC whose dominant function is memory stays HBM.
-      if (cell == "memory") {
-        item.kind = ItemKind::kHbm;
+      if (cell.empty() || cell == "processing" || cell == "memory") {
+        item.dominant_function = cell;
         return "";
       }
       return "'" + printable(cell) + "' must be processing or memory";
@@ -162,6 +160,7 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
       if (cell.empty()) return "";
       auto v = parse_number(cell);
       if (!v) return v.message();
+      if (auto s = classify::check_rate(v.value()); !s) return s.message();
       if (item.units.empty()) item.units.emplace_back();
       item.units.front().dense_rate[precision] = v.value();
       return "";
@@ -177,13 +176,16 @@ std::string finish_item(Item& item, std::string& column) {
     column = "id";
     return "missing id";
   }
+  // Technical Note to 3A090.c: a co-packaged IC whose dominant function is memory stays HBM.
+  // Applied after all fields, so the column order does not matter.
+  if (item.dominant_function == "memory" && item.kind == ItemKind::kIc) item.kind = ItemKind::kHbm;
   if (item.kind == ItemKind::kComputer && item.contained_count == 0 && !item.contained_id.empty())
     item.contained_count = 1;
   auto s = classify::validate(item);
   if (!s) {
     const auto& msg = s.message();
     column = msg.substr(0, msg.find(':'));
-    if (column.rfind("dense rate ", 0) == 0) column = column.substr(11);
+    if (column.rfind("dense rate ", 0) == 0) column = "rates." + column.substr(11);
     return msg.substr(msg.find(':') + 2);
   }
   return "";
@@ -285,14 +287,18 @@ Result<Item> item_from_json(const nlohmann::json& j, std::string& field) {
         classify::ProcessingUnit pu;
         for (const auto& [uk, uv] : u.items()) {
           if (uk == "count") {
-            if (!uv.is_number_integer()) return R::error("count must be a whole number");
-            pu.count = uv.get<int>();
+            if (!uv.is_number_integer() || uv.get<long long>() < 1 || uv.get<long long>() > 1000000) {
+              field = key + ".count";
+              return R::error("count must be a whole number between 1 and 1000000");
+            }
+            pu.count = static_cast<int>(uv.get<long long>());
           } else if (uk != "rates") {
             return R::error("unknown unit field '" + uk + "' (count, rates)");
           }
         }
         for (const auto& [pk, pv] : u["rates"].items()) {
           const auto p = rules::precision_index(pk);
+          field = (key == "rates" ? "rates." : "units.rates.") + pk;
           if (p == kPrecisionCount) {
             std::string known;
             for (auto n : rules::kPrecisionNames) known += (known.empty() ? "" : ", ") + std::string(n);
