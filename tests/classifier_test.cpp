@@ -530,11 +530,12 @@ TEST(ClassifierHbm, MissingBandwidthAndArea) {
 }
 
 TEST(ClassifierHbm, BeforeDecember2024NotControlled) {
-  // 3A090.c took effect 2024-12-02; on 2024-12-01 (version 2024-04-04) there is no HBM entry.
+  // 3A090.c took effect 2024-12-02; on 2024-12-01 (version 2024-05-30, the Cyprus country-group
+  // change) there is no HBM entry.
   const auto c = run(hbm_stack(1000, 400), "2024-12-01");
   expect_not_controlled(c);
   ASSERT_NE(c.rules, nullptr);
-  EXPECT_EQ(c.rules->version.id, "2024-04-04");
+  EXPECT_EQ(c.rules->version.id, "2024-05-30");
   EXPECT_EQ(c.rules->find_entry("3A090.c"), nullptr);
 }
 
@@ -757,7 +758,9 @@ TEST(ClassifierDates, VersionInForce) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"2022-10-07", "2022-10-07"}, {"2023-01-16", "2022-10-07"}, {"2023-01-17", "2023-01-17"},
       {"2023-11-16", "2023-01-17"}, {"2023-11-17", "2023-11-17"}, {"2024-04-03", "2023-11-17"},
-      {"2024-04-04", "2024-04-04"}, {"2024-12-01", "2024-04-04"}, {"2024-12-02", "2024-12-02"},
+      {"2024-04-04", "2024-04-04"}, {"2024-05-29", "2024-04-04"}, {"2024-05-30", "2024-05-30"},
+      {"2024-12-01", "2024-05-30"}, {"2024-12-02", "2024-12-02"}, {"2026-02-02", "2026-01-15"},
+      {"2026-02-03", "2026-02-03"}, {"2026-07-09", "2026-02-03"}, {"2026-07-10", "2026-07-10"},
       {"2026-11-25", "2026-07-10"},
   };
   for (const auto& [date, id] : cases) {

@@ -228,8 +228,9 @@ TEST(RulesRepository, VersionsAndEffectiveDates) {
   const auto reg = test::registry();
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"2022-10-07", "87 FR 62186"}, {"2023-01-17", "88 FR 2821"},  {"2023-11-17", "88 FR 73458"},
-      {"2024-04-04", "89 FR 23876"}, {"2024-12-02", "89 FR 96790"}, {"2025-01-13", "90 FR 4544"},
-      {"2025-01-16", "90 FR 5298"},  {"2026-01-15", "91 FR 1684"},  {"2026-07-10", ""}};
+      {"2024-04-04", "89 FR 23876"}, {"2024-05-30", "89 FR 40369"}, {"2024-12-02", "89 FR 96790"},
+      {"2025-01-13", "90 FR 4544"},  {"2025-01-16", "90 FR 5298"},  {"2026-01-15", "91 FR 1684"},
+      {"2026-02-03", ""},            {"2026-07-10", "91 FR 43034"}};
   ASSERT_EQ(reg->versions().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& v = reg->versions()[i]->version;
@@ -251,7 +252,8 @@ TEST(RulesRepository, VersionInForceDayBeforeAndDayOf) {
   EXPECT_EQ(reg->in_force(Date::from_ymd(2022, 10, 7))->version.id, "2022-10-07");
   EXPECT_EQ(reg->in_force(Date::from_ymd(2023, 11, 16))->version.id, "2023-01-17");
   EXPECT_EQ(reg->in_force(Date::from_ymd(2023, 11, 17))->version.id, "2023-11-17");
-  EXPECT_EQ(reg->in_force(Date::from_ymd(2024, 12, 1))->version.id, "2024-04-04");
+  EXPECT_EQ(reg->in_force(Date::from_ymd(2024, 5, 29))->version.id, "2024-04-04");
+  EXPECT_EQ(reg->in_force(Date::from_ymd(2024, 12, 1))->version.id, "2024-05-30");
   EXPECT_EQ(reg->in_force(Date::from_ymd(2024, 12, 2))->version.id, "2024-12-02");
   EXPECT_EQ(reg->in_force(Date::from_ymd(2030, 1, 1))->version.id, "2026-07-10");
 }
@@ -283,6 +285,48 @@ TEST(Dates, ParseFormatAndReject) {
   EXPECT_FALSE(Date::parse(""));
   EXPECT_TRUE(Date::parse("today"));
   EXPECT_LT(Date::from_ymd(2022, 10, 6), Date::from_ymd(2022, 10, 7));
+}
+
+}  // namespace
+}  // namespace chipgate
+
+namespace chipgate {
+namespace {
+
+// Country Groups as dated data (regulations.md f.4): Cyprus left D:5 on 2024-05-30, Cambodia on
+// 2026-02-03 (stays D:1); the UAE moved from D:4 to A:5 on 2026-07-10; HK is treated as CN.
+TEST(RulesRepository, CountryGroupsAreVersioned) {
+  const auto reg = test::registry();
+  auto in = [&](const char* version, const char* country, const char* group) {
+    const auto groups = reg->version(version)->license.groups_of(country);
+    return std::find(groups.begin(), groups.end(), group) != groups.end();
+  };
+  EXPECT_TRUE(in("2024-04-04", "CY", "D:5"));
+  EXPECT_FALSE(in("2024-05-30", "CY", "D:5"));
+  EXPECT_TRUE(in("2024-05-30", "CY", "A:6"));
+  EXPECT_TRUE(in("2026-01-15", "KH", "D:5"));
+  EXPECT_FALSE(in("2026-02-03", "KH", "D:5"));
+  EXPECT_TRUE(in("2026-02-03", "KH", "D:1"));
+  EXPECT_TRUE(in("2026-02-03", "AE", "D:4"));
+  EXPECT_FALSE(in("2026-07-10", "AE", "D:4"));
+  EXPECT_TRUE(in("2026-07-10", "AE", "A:5"));
+  EXPECT_TRUE(in("2026-07-10", "HK", "D:5"));  // through the HK -> CN alias
+  EXPECT_EQ(reg->version("2026-07-10")->license.country_groups.at("D:5").size(), 22u);  // the 22 of the 2026 eCFR table
+  EXPECT_EQ(reg->countries().size(), 249u);
+  EXPECT_EQ(reg->countries().at("MO"), "Macao");
+}
+
+TEST(RulesLoader, CountryCodesAreValidated) {
+  const std::string dir = test::temp_dir();
+  std::filesystem::create_directories(dir + "/us/scenarios");
+  std::filesystem::create_directories(dir + "/reference");
+  std::filesystem::copy_file(test::source_path("rules/reference/iso3166-1.toml"), dir + "/reference/iso3166-1.toml");
+  std::string base = kBase;
+  base += "\n[country_groups]\n\"D:5\" = [\"CN\", \"XX\"]\n";  // XX is no ISO code
+  test::write_file(dir + "/us/2000-01-01.toml", base);
+  auto reg = rules::Registry::load(dir + "/us");
+  ASSERT_FALSE(reg);
+  EXPECT_NE(reg.message().find("'XX' is not an ISO 3166-1 alpha-2 code"), std::string::npos) << reg.message();
 }
 
 }  // namespace

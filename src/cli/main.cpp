@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   int exit_code = cli::kExitOk;
   cli::add_classify_command(app, exit_code, argv[0]);
   cli::add_rules_command(app, exit_code, argv[0]);
+  cli::add_decide_command(app, exit_code, argv[0]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -225,7 +225,329 @@ Status compile_note(const std::string& id, const toml::table& table, RuleSet& ou
   return Status::ok();
 }
 
+
+struct Countries {
+  const std::map<std::string, std::string>& names;
+  bool valid(const std::string& code) const {
+    if (code.size() != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z') return false;
+    return names.empty() || names.count(code) > 0;
+  }
+};
+
+Result<PlaceSelector> compile_places(const toml::table& parent, const std::string& path, std::string_view key,
+                                     const Countries& countries) {
+  PlaceSelector sel;
+  const toml::node* node = parent.get(key);
+  if (!node) return sel;
+  const std::string p = path + "." + std::string(key);
+  const auto* t = node->as_table();
+  if (!t) return Result<PlaceSelector>::error(where(*node) + ": " + p + ": must be a table such as { groups = [\"D:5\"], countries = [\"MO\"] }");
+  if (auto s = check_keys(*t, p, {"groups", "except_groups", "countries", "anywhere"}); !s) return s;
+  for (auto [k, field] : {std::pair{"groups", &sel.groups}, std::pair{"except_groups", &sel.except_groups},
+                          std::pair{"countries", &sel.countries}}) {
+    auto v = get_string_array(*t, p, k);
+    if (!v) return v.status();
+    *field = v.value();
+  }
+  for (const auto& c : sel.countries)
+    if (!countries.valid(c)) return Result<PlaceSelector>::error(where(*node) + ": " + p + ".countries: '" + c + "' is not an ISO 3166-1 alpha-2 code");
+  if (const auto* a = t->get("anywhere")) {
+    if (!a->is_boolean()) return Result<PlaceSelector>::error(where(*a) + ": " + p + ".anywhere: must be true or false");
+    sel.anywhere = a->value<bool>().value();
+  }
+  return sel;
+}
+
+Result<ItemSelector> compile_items(const toml::table& t, const std::string& path) {
+  auto v = get_string_array(t, path, "items");
+  if (!v) return v.status();
+  ItemSelector sel;
+  sel.entries = v.value();
+  return sel;
+}
+
+Result<ReviewPolicy> compile_policy(const toml::table& t, const std::string& path) {
+  auto v = get_string(t, path, "policy", true);
+  if (!v) return v.status();
+  const std::string& p = v.value();
+  if (p == "presumption_of_approval") return ReviewPolicy::kPresumptionOfApproval;
+  if (p == "case_by_case") return ReviewPolicy::kCaseByCase;
+  if (p == "presumption_of_denial") return ReviewPolicy::kPresumptionOfDenial;
+  if (p == "policy_of_denial") return ReviewPolicy::kPolicyOfDenial;
+  return Result<ReviewPolicy>::error(where(*t.get("policy")) + ": " + path + ".policy: '" + p +
+                                     "' is not one of presumption_of_approval, case_by_case, presumption_of_denial, policy_of_denial");
+}
+
+Result<std::vector<Condition>> optional_conditions(const toml::table& t, const std::string& path) {
+  if (!t.get("all")) return std::vector<Condition>{};
+  return compile_conditions(t, path, "all");
+}
+
+// Iterates a table of named sub-tables, skipping removed ones.
+template <typename Fn>
+Status each_table(const toml::table& parent, const std::string& path, std::string_view key, Fn fn) {
+  const toml::node* node = parent.get(key);
+  if (!node) return Status::ok();
+  const auto* t = node->as_table();
+  if (!t) return fail(*node, path + "." + std::string(key), "must be a table");
+  for (auto&& [k, v] : *t) {
+    const std::string p = path + "." + std::string(key) + "." + std::string(k.str());
+    const auto* sub = v.as_table();
+    if (!sub) return fail(v, p, "must be a table");
+    if (is_removed(*sub)) continue;
+    if (auto s = fn(std::string(k.str()), *sub, p); !s) return s;
+  }
+  return Status::ok();
+}
+
+Status compile_license(const toml::table& merged, const Countries& countries, RuleSet& out) {
+  LicenseRules& lic = out.license;
+  if (const auto* groups = merged.get("country_groups")) {
+    const auto* gt = groups->as_table();
+    if (!gt) return fail(*groups, "country_groups", "must be a table of group -> country codes");
+    for (auto&& [k, v] : *gt) {
+      auto codes = get_string_array(*gt, "country_groups", k.str());
+      if (!codes) return codes.status();
+      for (const auto& c : codes.value())
+        if (!countries.valid(c)) return fail(v, "country_groups." + std::string(k.str()), "'" + c + "' is not an ISO 3166-1 alpha-2 code");
+      lic.country_groups[std::string(k.str())] = codes.value();
+    }
+  }
+  if (const auto* aliases = merged.get("destination_aliases")) {
+    const auto* at = aliases->as_table();
+    if (!at) return fail(*aliases, "destination_aliases", "must be a table CODE = \"CODE\"");
+    for (auto&& [k, v] : *at) {
+      const std::string from(k.str());
+      const std::string to = v.value<std::string>().value_or("");
+      if (!countries.valid(from) || !countries.valid(to)) return fail(v, "destination_aliases." + from, "both sides must be ISO 3166-1 alpha-2 codes");
+      lic.destination_aliases[from] = to;
+    }
+  }
+  const toml::node* ln = merged.get("license");
+  if (!ln) return Status::ok();
+  const auto* lt = ln->as_table();
+  if (!lt) return fail(*ln, "license", "must be a table");
+  if (auto s = check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "settings"}); !s) return s;
+
+  auto s = each_table(*lt, "license", "requirements", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+    if (auto k = check_keys(t, p, {"citation", "text", "items", "destinations", "headquarters", "enforced", "replace", "removed"}); !k) return k;
+    LicenseRequirement r;
+    r.id = id;
+    r.source = source_of(t);
+    for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
+      auto v = get_string(t, p, key, true);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto items = compile_items(t, p);
+    if (!items) return items.status();
+    if (items->empty()) return fail(t, p, "missing 'items'");
+    r.items = items.value();
+    auto d = compile_places(t, p, "destinations", countries);
+    if (!d) return d.status();
+    r.destinations = d.value();
+    auto h = compile_places(t, p, "headquarters", countries);
+    if (!h) return h.status();
+    r.headquarters = h.value();
+    if (r.destinations.empty() && r.headquarters.empty()) return fail(t, p, "needs 'destinations' or 'headquarters'");
+    if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
+    lic.requirements.push_back(std::move(r));
+    return Status::ok();
+  });
+  if (!s) return s;
+
+  s = each_table(*lt, "license", "review", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+    if (auto k = check_keys(t, p, {"order", "policy", "citation", "text", "items", "destinations", "headquarters", "export_from", "all",
+                                   "replace", "removed"});
+        !k)
+      return k;
+    ReviewRule r;
+    r.id = id;
+    r.source = source_of(t);
+    const auto* order = t.get("order");
+    if (!order || !order->is_integer()) return fail(t, p, "needs an integer 'order' (lower is tried first)");
+    r.order = static_cast<int>(order->value<int64_t>().value());
+    auto policy = compile_policy(t, p);
+    if (!policy) return policy.status();
+    r.policy = policy.value();
+    for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
+      auto v = get_string(t, p, key, true);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto items = compile_items(t, p);
+    if (!items) return items.status();
+    r.items = items.value();
+    for (auto [key, field] : {std::pair{"destinations", &r.destinations}, std::pair{"headquarters", &r.headquarters},
+                              std::pair{"export_from", &r.export_from}}) {
+      auto v = compile_places(t, p, key, countries);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto all = optional_conditions(t, p);
+    if (!all) return all.status();
+    r.all = all.value();
+    lic.review.push_back(std::move(r));
+    return Status::ok();
+  });
+  if (!s) return s;
+  std::stable_sort(lic.review.begin(), lic.review.end(), [](const ReviewRule& a, const ReviewRule& b) { return a.order < b.order; });
+
+  s = each_table(*lt, "license", "exceptions", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+    if (auto k = check_keys(t, p, {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
+                                   "not_headquarters", "all",
+                                   "conditions", "notification_days", "enforced", "replace", "removed"});
+        !k)
+      return k;
+    LicenseException e;
+    e.id = id;
+    e.source = source_of(t);
+    for (auto [key, field] : {std::pair{"name", &e.name}, std::pair{"citation", &e.citation}}) {
+      auto v = get_string(t, p, key, true);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto items = compile_items(t, p);
+    if (!items) return items.status();
+    if (items->empty()) return fail(t, p, "missing 'items'");
+    e.items = items.value();
+    if (const auto* x = t.get("excludes_datacenter_level_a")) e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
+    for (auto [key, field] : {std::pair{"destinations", &e.destinations}, std::pair{"headquarters", &e.headquarters},
+                              std::pair{"not_headquarters", &e.not_headquarters}}) {
+      auto v = compile_places(t, p, key, countries);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto all = optional_conditions(t, p);
+    if (!all) return all.status();
+    e.all = all.value();
+    auto conds = get_string_array(t, p, "conditions");
+    if (!conds) return conds.status();
+    e.conditions = conds.value();
+    if (const auto* n = t.get("notification_days")) e.notification_days = static_cast<int>(n->value<int64_t>().value_or(0));
+    if (const auto* en = t.get("enforced")) e.enforced = en->value<bool>().value_or(true);
+    lic.exceptions.push_back(std::move(e));
+    return Status::ok();
+  });
+  if (!s) return s;
+
+  s = each_table(*lt, "license", "end_uses", [&](const std::string& code, const toml::table& t, const std::string& p) -> Status {
+    if (auto k = check_keys(t, p, {"citation", "text", "destinations", "policy", "replace", "removed"}); !k) return k;
+    EndUseControl e;
+    e.code = code;
+    e.source = source_of(t);
+    for (auto [key, field] : {std::pair{"citation", &e.citation}, std::pair{"text", &e.text}}) {
+      auto v = get_string(t, p, key, true);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    auto d = compile_places(t, p, "destinations", countries);
+    if (!d) return d.status();
+    e.destinations = d.value();
+    auto policy = compile_policy(t, p);
+    if (!policy) return policy.status();
+    e.policy = policy.value();
+    lic.end_uses.push_back(std::move(e));
+    return Status::ok();
+  });
+  if (!s) return s;
+
+  if (const auto* settings = lt->get("settings")) {
+    const auto* st = settings->as_table();
+    if (!st) return fail(*settings, "license.settings", "must be a table");
+    if (auto k = check_keys(*st, "license.settings", {"apply_is_informed_letters"}); !k) return k;
+    if (const auto* a = st->get("apply_is_informed_letters")) lic.apply_is_informed_letters = a->value<bool>().value_or(true);
+  }
+
+  // Every group a selector names must exist in this version's country groups.
+  auto check_groups = [&](const PlaceSelector& sel, const SourceRef& src, const std::string& what) -> Status {
+    for (const auto* list : {&sel.groups, &sel.except_groups})
+      for (const auto& g : *list)
+        if (!lic.country_groups.count(g)) return Status::error(src.to_string() + ": " + what + ": no country group '" + g + "' in this version");
+    return Status::ok();
+  };
+  for (const auto& r : lic.requirements)
+    for (const auto* sel : {&r.destinations, &r.headquarters})
+      if (auto c = check_groups(*sel, r.source, "license.requirements." + r.id); !c) return c;
+  for (const auto& r : lic.review)
+    for (const auto* sel : {&r.destinations, &r.headquarters, &r.export_from})
+      if (auto c = check_groups(*sel, r.source, "license.review." + r.id); !c) return c;
+  for (const auto& e : lic.exceptions)
+    for (const auto* sel : {&e.destinations, &e.headquarters})
+      if (auto c = check_groups(*sel, e.source, "license.exceptions." + e.id); !c) return c;
+  for (const auto& e : lic.end_uses)
+    if (auto c = check_groups(e.destinations, e.source, "license.end_uses." + e.code); !c) return c;
+  return Status::ok();
+}
+
 }  // namespace
+
+Result<std::vector<Letter>> compile_letters(const RuleFile& file, const std::map<std::string, std::string>& country_names) {
+  const Countries countries{country_names};
+  if (auto s = check_keys(*file.table, "", {"letters"}); !s) return s;
+  std::vector<Letter> out;
+  auto s = each_table(*file.table, "", "letters", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+    if (auto k = check_keys(t, p, {"recipient", "informed", "until", "citation", "text", "products", "any", "destinations", "headquarters",
+                                   "policy", "policy_source"});
+        !k)
+      return k;
+    Letter l;
+    l.id = id;
+    l.source = source_of(t);
+    for (auto [key, field] : {std::pair{"recipient", &l.recipient}, std::pair{"citation", &l.citation}, std::pair{"text", &l.text}}) {
+      auto v = get_string(t, p, key, true);
+      if (!v) return v.status();
+      *field = v.value();
+    }
+    const auto* informed = t.get("informed");
+    if (!informed || !to_date(*informed)) return fail(t, p + ".informed", "required, a TOML date such as 2025-04-09");
+    l.informed = *to_date(*informed);
+    if (const auto* until = t.get("until")) {
+      if (!to_date(*until)) return fail(*until, p + ".until", "must be a TOML date");
+      l.until = to_date(*until);
+    }
+    auto products = get_string_array(t, p, "products");
+    if (!products) return products.status();
+    l.products = products.value();
+    if (t.get("any")) {
+      auto any = compile_conditions(t, p, "any");
+      if (!any) return any.status();
+      l.any = any.value();
+    }
+    if (l.products.empty() && l.any.empty()) return fail(t, p, "needs 'products' or parameter triggers 'any'");
+    auto d = compile_places(t, p, "destinations", countries);
+    if (!d) return d.status();
+    l.destinations = d.value();
+    auto h = compile_places(t, p, "headquarters", countries);
+    if (!h) return h.status();
+    l.headquarters = h.value();
+    if (l.destinations.empty() && l.headquarters.empty()) return fail(t, p, "needs 'destinations' or 'headquarters'");
+    auto policy = compile_policy(t, p);
+    if (!policy) return policy.status();
+    l.policy = policy.value();
+    auto policy_source = get_string(t, p, "policy_source", true);
+    if (!policy_source) return policy_source.status();
+    l.policy_source = policy_source.value();
+    out.push_back(std::move(l));
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<std::map<std::string, std::string>> read_country_file(const std::string& path, const std::string& display_name) {
+  using R = Result<std::map<std::string, std::string>>;
+  auto file = read_rule_file(path, display_name);
+  if (!file) return file.status();
+  const auto* c = file->table->get("countries");
+  if (!c || !c->is_table()) return R::error(display_name + ":1: missing [countries] table");
+  std::map<std::string, std::string> out;
+  for (auto&& [k, v] : *c->as_table()) {
+    if (!v.is_string()) return R::error(where(v) + ": countries." + std::string(k.str()) + ": must be a string");
+    out[std::string(k.str())] = v.value<std::string>().value();
+  }
+  return out;
+}
 
 Result<RuleFile> read_rule_file(const std::string& path, const std::string& display_name) {
   std::ifstream in(path, std::ios::binary);
@@ -329,9 +651,12 @@ Result<ScenarioInfo> compile_scenario_info(const RuleFile& file) {
   return info;
 }
 
-Status compile_rules(const toml::table& merged, RuleSet& out) {
-  if (auto s = check_keys(merged, "", {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs"}); !s)
+Status compile_rules(const toml::table& merged, const std::map<std::string, std::string>& countries, RuleSet& out) {
+  if (auto s = check_keys(merged, "", {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs", "country_groups",
+                                       "destination_aliases", "license"});
+      !s)
     return s;
+  if (auto s = compile_license(merged, Countries{countries}, out); !s) return s;
   if (const auto* conv = merged.get("conventions")) {
     const auto* ct = conv->as_table();
     if (!ct) return fail(*conv, "conventions", "must be a table");

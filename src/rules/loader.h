@@ -2,6 +2,7 @@
 // Only registry.cpp includes this; the rest of chipgate sees rules through registry.h.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,13 @@ Result<ScenarioInfo> compile_scenario_info(const RuleFile& file);
 
 // Compiles a merged table (version metadata excluded) into the model, checking every name and
 // value; errors read "FILE:LINE: path: problem".
-Status compile_rules(const toml::table& merged, RuleSet& out);
+// `countries` (ISO 3166-1 alpha-2 -> name) validates every country code; empty = format check only.
+Status compile_rules(const toml::table& merged, const std::map<std::string, std::string>& countries, RuleSet& out);
+
+// Company-specific is-informed letters from a user file ([letters.ID] tables).
+Result<std::vector<Letter>> compile_letters(const RuleFile& file, const std::map<std::string, std::string>& countries);
+
+// Reads the ISO 3166-1 reference file ([countries] CODE = "Name").
+Result<std::map<std::string, std::string>> read_country_file(const std::string& path, const std::string& display_name);
 
 }  // namespace chipgate::rules::detail

@@ -15,6 +15,7 @@ struct Registry::Impl {
   std::map<std::string, detail::RuleFile> version_files;   // by version id
   std::map<std::string, detail::RuleFile> scenario_files;  // by scenario name
   std::map<std::string, VersionInfo> version_infos;
+  std::map<std::string, std::string> countries;  // ISO 3166-1 alpha-2 -> name
   std::map<std::string, ScenarioInfo> scenario_by_name;
   // Resolved scenario rule sets, built on first use: key "version+scenario".
   mutable std::mutex cache_mutex;
@@ -46,7 +47,7 @@ struct Registry::Impl {
     }
     rs->version = version_infos.at(version_id);
     if (scenario) rs->scenario = *scenario;
-    if (auto s = detail::compile_rules(merged, *rs); !s) {
+    if (auto s = detail::compile_rules(merged, countries, *rs); !s) {
       const std::string what = scenario ? "scenario '" + scenario->name + "' over version " + version_id
                                         : "version " + version_id;
       return Result<RuleSetPtr>::error(s.message() + " (while resolving " + what + ")");
@@ -65,6 +66,14 @@ Result<std::shared_ptr<Registry>> Registry::load(const std::string& dir) {
   std::shared_ptr<Registry> reg(new Registry());
   reg->dir_ = dir;
   auto& impl = *reg->impl_;
+
+  // The ISO 3166-1 reference lives beside the jurisdiction's directory (rules/reference/).
+  const fs::path country_file = fs::path(dir) / ".." / "reference" / "iso3166-1.toml";
+  if (fs::exists(country_file, ec)) {
+    auto countries = detail::read_country_file(country_file.string(), "reference/iso3166-1.toml");
+    if (!countries) return countries.status();
+    impl.countries = std::move(countries).value();
+  }
 
   std::vector<fs::path> version_paths, scenario_paths;
   for (const auto& de : fs::directory_iterator(dir, ec))
@@ -130,6 +139,14 @@ Result<std::shared_ptr<Registry>> Registry::load(const std::string& dir) {
     }
   }
   return reg;
+}
+
+const std::map<std::string, std::string>& Registry::countries() const { return impl_->countries; }
+
+Result<std::vector<Letter>> Registry::load_letters(const std::string& path) const {
+  auto file = detail::read_rule_file(path, fs::path(path).filename().string());
+  if (!file) return file.status();
+  return detail::compile_letters(file.value(), impl_->countries);
 }
 
 RuleSetPtr Registry::in_force(Date date) const {

@@ -29,6 +29,13 @@ class Registry {
   const std::vector<RuleSetPtr>& versions() const { return versions_; }
   const std::vector<ScenarioInfo>& scenarios() const { return scenario_infos_; }
 
+  // ISO 3166-1 alpha-2 code -> name, from rules/reference/iso3166-1.toml (empty if absent).
+  const std::map<std::string, std::string>& countries() const;
+
+  // Reads a user file of company-specific is-informed letters, validated like the rules (groups are
+  // resolved per version when a letter is applied).
+  Result<std::vector<Letter>> load_letters(const std::string& path) const;
+
   // The version in force on `date`, or nullptr before the first version took effect.
   RuleSetPtr in_force(Date date) const;
   RuleSetPtr version(const std::string& id) const;

@@ -34,6 +34,57 @@ bool ControlEntry::applies_to_kind(ItemKind kind) const {
   return std::find(applies_to.begin(), applies_to.end(), kind) != applies_to.end();
 }
 
+std::string PlaceSelector::describe() const {
+  if (anywhere) return "any destination";
+  std::string s;
+  for (const auto& g : groups) s += (s.empty() ? "" : ", ") + g;
+  if (!except_groups.empty()) {
+    s += " except";
+    for (std::size_t i = 0; i < except_groups.size(); ++i) s += (i ? ", " : " ") + except_groups[i];
+  }
+  for (const auto& c : countries) s += (s.empty() ? "" : "; ") + c;
+  return s;
+}
+
+const char* review_policy_code(ReviewPolicy p) {
+  switch (p) {
+    case ReviewPolicy::kPresumptionOfApproval: return "presumption_of_approval";
+    case ReviewPolicy::kCaseByCase: return "case_by_case";
+    case ReviewPolicy::kPresumptionOfDenial: return "presumption_of_denial";
+    case ReviewPolicy::kPolicyOfDenial: return "policy_of_denial";
+  }
+  return "case_by_case";
+}
+
+std::string LicenseRules::canonical(const std::string& country) const {
+  auto it = destination_aliases.find(country);
+  return it == destination_aliases.end() ? country : it->second;
+}
+
+std::vector<std::string> LicenseRules::groups_of(const std::string& country) const {
+  const std::string c = canonical(country);
+  std::vector<std::string> out;
+  for (const auto& [group, members] : country_groups)
+    if (std::find(members.begin(), members.end(), c) != members.end()) out.push_back(group);
+  return out;
+}
+
+bool LicenseRules::matches(const PlaceSelector& sel, const std::string& country) const {
+  if (sel.anywhere) return true;
+  const std::string c = canonical(country);
+  if (std::find(sel.countries.begin(), sel.countries.end(), c) != sel.countries.end() ||
+      std::find(sel.countries.begin(), sel.countries.end(), country) != sel.countries.end())
+    return true;
+  auto in_any = [&](const std::vector<std::string>& groups) {
+    for (const auto& g : groups) {
+      auto it = country_groups.find(g);
+      if (it != country_groups.end() && std::find(it->second.begin(), it->second.end(), c) != it->second.end()) return true;
+    }
+    return false;
+  };
+  return in_any(sel.groups) && !in_any(sel.except_groups);
+}
+
 std::string RuleSet::label() const {
   return scenario ? version.id + "+" + scenario->name : version.id;
 }

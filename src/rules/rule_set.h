@@ -88,6 +88,114 @@ struct Conventions {
   std::vector<std::pair<std::string, std::string>> notes;  // setting -> why it is so
 };
 
+// A set of places: countries in any of `groups` but in none of `except_groups`, plus `countries`.
+// `anywhere` matches every country (a worldwide requirement).
+struct PlaceSelector {
+  std::vector<std::string> groups;
+  std::vector<std::string> except_groups;
+  std::vector<std::string> countries;
+  bool anywhere = false;
+  bool empty() const { return !anywhere && groups.empty() && countries.empty(); }
+  std::string describe() const;  // "D:1, D:4, D:5 except A:5, A:6; MO"
+};
+
+// Which classified items a licence provision covers: entry ids ("3A090.a") and ".z" levels
+// ("z:a", "z:b"); "not_controlled" selects items outside the advanced-computing entries.
+struct ItemSelector {
+  std::vector<std::string> entries;
+  bool empty() const { return entries.empty(); }
+};
+
+enum class ReviewPolicy { kPresumptionOfApproval, kCaseByCase, kPresumptionOfDenial, kPolicyOfDenial };
+const char* review_policy_code(ReviewPolicy p);  // "presumption_of_denial", ...
+
+// A licence requirement of the Commerce Control List or Part 742/744 for classified items.
+struct LicenseRequirement {
+  std::string id;
+  std::string citation;
+  std::string text;
+  ItemSelector items;
+  PlaceSelector destinations;  // by ship-to country
+  PlaceSelector headquarters;  // by the end user's (ultimate parent's) headquarters, wherever located
+  bool enforced = true;        // false: in the text, not enforced (AI Diffusion)
+  SourceRef source;
+};
+
+// A review-policy rule; the first matching rule by `order` gives the policy.
+struct ReviewRule {
+  std::string id;
+  int order = 0;
+  ReviewPolicy policy = ReviewPolicy::kCaseByCase;
+  std::string citation;
+  std::string text;
+  ItemSelector items;            // empty = any item
+  PlaceSelector destinations;    // empty = any destination
+  PlaceSelector headquarters;    // empty = any headquarters
+  PlaceSelector export_from;     // empty = any exporting country
+  std::vector<Condition> all;    // item metric conditions (e.g. tpp < 21000)
+  SourceRef source;
+};
+
+struct LicenseException {
+  std::string id;  // "NAC"
+  std::string name;
+  std::string citation;
+  ItemSelector items;
+  bool excludes_datacenter_level_a = false;  // NAC/ACA: never datacenter items meeting 3A090.a
+  PlaceSelector destinations;
+  PlaceSelector headquarters;                // alternatively, by the end user's headquarters
+  PlaceSelector not_headquarters;            // never for end users headquartered here (ACA)
+  std::vector<Condition> all;                // item metric conditions (HBM: mbd < 3.3)
+  std::vector<std::string> conditions;       // what the exporter must do, shown to the user
+  int notification_days = 0;
+  bool enforced = true;
+  SourceRef source;
+};
+
+// End-use controls (15 CFR 744.23): a declared end use to a destination needs a licence for any
+// item subject to the EAR, and bars licence exceptions.
+struct EndUseControl {
+  std::string code;  // "supercomputer", "advanced_node_ic_production"
+  std::string citation;
+  std::string text;
+  PlaceSelector destinations;  // where the supercomputer / facility is located or destined
+  ReviewPolicy policy = ReviewPolicy::kPresumptionOfDenial;
+  SourceRef source;
+};
+
+struct LicenseRules {
+  std::map<std::string, std::vector<std::string>> country_groups;  // "D:5" -> {"AF", ...}
+  std::map<std::string, std::string> destination_aliases;          // "HK" -> "CN"
+  std::vector<LicenseRequirement> requirements;
+  std::vector<ReviewRule> review;  // sorted by order
+  std::vector<LicenseException> exceptions;
+  std::vector<EndUseControl> end_uses;
+  bool apply_is_informed_letters = true;  // a scenario may suspend company-specific letters
+
+  // The groups a country belongs to in this version (after applying aliases).
+  std::vector<std::string> groups_of(const std::string& country) const;
+  bool matches(const PlaceSelector& sel, const std::string& country) const;
+  std::string canonical(const std::string& country) const;  // alias applied
+};
+
+// A company-specific licence requirement imposed by an "is-informed" letter (15 CFR 744.23(b)),
+// e.g. NVIDIA's H20 letter of 9 Apr 2025. Not public regulation: supplied by the user as data.
+struct Letter {
+  std::string id;
+  std::string recipient;  // the exporter the letter binds (matched case-insensitively)
+  Date informed;
+  std::optional<Date> until;
+  std::string citation;
+  std::string text;
+  std::vector<std::string> products;  // catalog ids named in the letter
+  std::vector<Condition> any;         // parameter triggers ("any other circuits achieving ...")
+  PlaceSelector destinations;
+  PlaceSelector headquarters;
+  ReviewPolicy policy = ReviewPolicy::kCaseByCase;  // as the letter or later practice states it
+  std::string policy_source;                        // where that policy comes from
+  SourceRef source;
+};
+
 struct VersionInfo {
   std::string id;  // e.g. "2023-11-17"
   std::string title;
@@ -122,6 +230,7 @@ struct RuleSet {
   std::vector<ControlEntry> entries;  // in evaluation order
   std::vector<ExclusionNote> notes;
   ZParagraphs z;
+  LicenseRules license;
 
   // "2023-11-17" or "2023-11-17+hbm-rollback".
   std::string label() const;

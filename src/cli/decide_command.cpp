@@ -1,0 +1,191 @@
+// chipgate decide: an order book (CSV or JSON Lines) and a catalog -> per line, is a licence
+// required, why, under which review policy, with which licence exception available.
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "classify/classifier.h"
+#include "cli/common.h"
+#include "io/catalog.h"
+#include "io/classification_output.h"
+#include "io/decision_output.h"
+#include "io/orders.h"
+#include "license/decision.h"
+#include "license/screening.h"
+
+namespace chipgate::cli {
+
+namespace {
+
+struct DecideOptions {
+  std::string rules_dir;
+  std::string orders;
+  std::string catalog;
+  std::string date = "today";
+  std::vector<std::string> compare_dates;
+  std::string scenario;
+  std::string format = "table";
+  std::vector<std::string> lists;
+  std::string letters;
+  bool summary = false;
+};
+
+// The bundled sample party list, used when --lists is not given.
+std::string default_lists(const std::string& rules_dir) {
+  namespace fs = std::filesystem;
+  return (fs::path(rules_dir) / ".." / ".." / "data" / "sample-parties.json").lexically_normal().string();
+}
+
+int run(const DecideOptions& o, const char* argv0) {
+  const std::string rules_dir = find_rules_dir(o.rules_dir, argv0);
+  auto reg = rules::Registry::load(rules_dir);
+  if (!reg) {
+    std::cerr << "chipgate: " << reg.message() << "\n";
+    return kExitFatal;
+  }
+  auto catalog = io::load_catalog(o.catalog);
+  if (!catalog) {
+    std::cerr << "chipgate: --catalog: " << catalog.message() << "\n";
+    return kExitFatal;
+  }
+  for (const auto& e : catalog->errors) std::cerr << o.catalog << ": " << e.to_string() << "\n";
+  auto book = io::load_orders(o.orders);
+  if (!book) {
+    std::cerr << "chipgate: --orders: " << book.message() << "\n";
+    return kExitFatal;
+  }
+  const auto lists = o.lists.empty() ? std::vector<std::string>{default_lists(rules_dir)} : o.lists;
+  auto screener = license::ExactAliasScreener::load(lists);
+  if (!screener) {
+    std::cerr << "chipgate: --lists: " << screener.message() << "\n";
+    return kExitFatal;
+  }
+  std::vector<rules::Letter> letters;
+  if (!o.letters.empty()) {
+    auto l = reg.value()->load_letters(o.letters);
+    if (!l) {
+      std::cerr << "chipgate: --letters: " << l.message() << "\n";
+      return kExitFatal;
+    }
+    letters = std::move(l).value();
+  }
+  std::vector<Date> dates;
+  for (const auto& d : o.compare_dates.empty() ? std::vector<std::string>{o.date} : o.compare_dates) {
+    auto parsed = Date::parse(d);
+    if (!parsed) {
+      std::cerr << "chipgate: --date: " << parsed.message() << "\n";
+      return kExitFatal;
+    }
+    dates.push_back(parsed.value());
+  }
+  if (!o.scenario.empty()) {
+    if (auto probe = reg.value()->resolve(dates.front(), o.scenario); !probe) {
+      std::cerr << "chipgate: --scenario: " << probe.message() << "\n";
+      return kExitFatal;
+    }
+  }
+
+  std::map<std::string, const classify::Item*> items;
+  for (const auto& r : catalog->rows) items[r.item.id] = &r.item;
+  std::map<std::pair<const void*, const void*>, classify::Classification> classified;  // (item, rules) -> result
+  const license::DecideContext ctx{screener.value().get(), &letters};
+  const std::string snapshot = screener.value()->snapshot_id();
+
+  io::DecisionSummary summary;
+  std::vector<io::RowError> errors = book->errors;
+  std::vector<std::vector<std::string>> table = {{"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  if (o.format == "csv") std::cout << io::decision_csv_header();
+
+  for (const auto& row : book->lines) {
+    const auto& line = row.line;
+    auto it = items.find(line.product_id);
+    if (it == items.end()) {
+      errors.push_back({row.row, "product_id", "no product '" + line.product_id + "' in the catalog"});
+      continue;
+    }
+    std::vector<license::Decision> per_date;
+    std::string problem;
+    for (const Date& base_date : dates) {
+      const Date date = o.compare_dates.empty() && line.date ? *line.date : base_date;
+      auto rs = reg.value()->resolve(date, o.scenario);
+      if (!rs) {
+        problem = "date: " + rs.message();
+        break;
+      }
+      if (auto v = license::validate_line(line, reg.value()->countries(), rs.value().get()); !v) {
+        problem = v.message();
+        break;
+      }
+      const auto key = std::make_pair(static_cast<const void*>(it->second), static_cast<const void*>(rs.value().get()));
+      auto cached = classified.find(key);
+      if (cached == classified.end()) cached = classified.emplace(key, classify::classify(*it->second, date, rs.value())).first;
+      per_date.push_back(license::decide(line, *it->second, cached->second, rs.value(), ctx));
+    }
+    if (!problem.empty()) {
+      const auto colon = problem.find(':');
+      errors.push_back({row.row, problem.substr(0, colon), problem.substr(colon + 2)});
+      continue;
+    }
+    for (const auto& d : per_date) summary.add(line, d);
+    if (o.format == "jsonl" || o.format == "json") {
+      nlohmann::ordered_json j;
+      if (per_date.size() == 1) {
+        j = io::decision_to_json(line, per_date.front(), snapshot);
+      } else {
+        bool changed = false;
+        for (const auto& d : per_date) changed = changed || d.license_required != per_date.front().license_required;
+        j = {{"order_id", line.order_id}, {"line", line.line}, {"changed", changed}, {"dates", nlohmann::ordered_json::array()}};
+        for (const auto& d : per_date) j["dates"].push_back(io::decision_to_json(line, d, snapshot));
+      }
+      if (o.format == "jsonl") std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+      else all.push_back(std::move(j));
+    } else if (o.format == "csv") {
+      for (const auto& d : per_date) std::cout << io::decision_csv_row(line, d);
+    } else {
+      for (const auto& d : per_date) {
+        std::string ex, parties;
+        for (const auto* e : d.exceptions) ex += (ex.empty() ? "" : ",") + e->id;
+        for (const auto& p : d.parties) parties += (parties.empty() ? "" : "; ") + p.name;
+        std::string eccn;
+        for (const auto& e : d.classification.eccns) eccn += (eccn.empty() ? "" : ",") + e;
+        table.push_back({line.order_id, line.line, d.date.to_string(), line.product_id, eccn.empty() ? "-" : eccn,
+                         !d.license_required ? "undetermined" : *d.license_required ? "REQUIRED" : "no",
+                         d.review_policy ? rules::review_policy_code(*d.review_policy) : "", ex, parties});
+      }
+    }
+  }
+  summary.failed = errors.size();
+  if (o.format == "json") {
+    nlohmann::ordered_json doc = {{"decisions", all}, {"summary", summary.to_json()}};
+    std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  } else if (o.format == "table") {
+    std::cout << io::render_table(table) << "\n" << summary.to_json().dump(2) << "\n" << io::kDisclaimer << "\n";
+  }
+  if (o.summary && o.format != "table" && o.format != "json") std::cerr << "summary: " << summary.to_json().dump() << "\n";
+  std::sort(errors.begin(), errors.end(), [](const io::RowError& a, const io::RowError& b) { return a.row < b.row; });
+  for (const auto& e : errors) std::cerr << e.to_string() << "\n";
+  return errors.empty() ? kExitOk : kExitRowErrors;
+}
+
+}  // namespace
+
+void add_decide_command(CLI::App& app, int& exit_code, const char* argv0) {
+  static DecideOptions o;
+  auto* cmd = app.add_subcommand("decide", "Decide shipments: licence required or not, why, review policy, licence exceptions");
+  cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
+  cmd->add_option("--orders", o.orders, "Order book: CSV or JSON Lines (.jsonl)")->required();
+  cmd->add_option("--catalog", o.catalog, "Catalog the orders' product_id refer to")->required();
+  cmd->add_option("--date", o.date, "As-of date for lines without one (default today)");
+  cmd->add_option("--compare-dates", o.compare_dates, "Decide every line on each date (overrides line dates)")->expected(1, -1);
+  cmd->add_option("--scenario", o.scenario, "A hypothetical patch over the version in force");
+  cmd->add_option("--format", o.format, "table, json, jsonl or csv")->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+  cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
+  cmd->add_flag("--summary", o.summary, "With jsonl/csv: print the outcome summary to stderr");
+  cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
+}
+
+}  // namespace chipgate::cli

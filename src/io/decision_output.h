@@ -1,0 +1,28 @@
+// Rendering licence decisions: the JSON object of the decide contract (with its trace), CSV rows,
+// and the batch summary.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "license/decision.h"
+
+namespace chipgate::io {
+
+nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id);
+
+std::string decision_csv_header();
+std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d);
+
+// Counts for the summary: lines by outcome, orders needing a licence, value by outcome.
+struct DecisionSummary {
+  std::size_t lines = 0, license_required = 0, no_license = 0, undetermined = 0, with_exception = 0, failed = 0;
+  double value_license_required = 0, value_no_license = 0, value_undetermined = 0;
+  std::map<std::string, bool> orders;  // order id -> any line needs a licence
+  void add(const license::OrderLine& line, const license::Decision& d);
+  nlohmann::ordered_json to_json() const;
+};
+
+}  // namespace chipgate::io

@@ -1,0 +1,30 @@
+// Reading order books: CSV or JSON Lines with the fields `order_id, line, date, product_id,
+// quantity, value_usd, ship_to, consignee, end_user, end_user_country, end_user_hq_country,
+// end_uses` (plus optional `exporter`, `export_from`). A bad line is reported and skipped.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "io/catalog.h"
+#include "license/shipment.h"
+
+namespace chipgate::io {
+
+struct OrderRow {
+  std::size_t row = 0;
+  license::OrderLine line;
+};
+
+struct OrderBook {
+  std::vector<OrderRow> lines;
+  std::vector<RowError> errors;
+};
+
+Result<OrderBook> parse_orders_csv(std::string_view text);
+Result<OrderBook> parse_orders_jsonl(std::string_view text);
+Result<OrderBook> load_orders(const std::string& path);
+
+}  // namespace chipgate::io

@@ -1,0 +1,73 @@
+// Licence determination for one shipment line: is a licence required for this classified item, to
+// this destination, for these parties and end uses, on this date (or under a scenario)? Which
+// review policy applies, which licence exception could authorise it instead?
+//
+// All regulatory content comes from the rule set (license.* tables) and the user's letters; this
+// file only combines them. The trace records every provision tested.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "classify/classifier.h"
+#include "core/result.h"
+#include "license/screening.h"
+#include "license/shipment.h"
+#include "rules/rule_set.h"
+
+namespace chipgate::license {
+
+struct Reason {
+  enum class Kind { kRequirement, kLetter, kEndUse, kEntityList, kUndeterminedItem };
+  Kind kind;
+  const rules::LicenseRequirement* requirement = nullptr;
+  const rules::Letter* letter = nullptr;
+  const rules::EndUseControl* end_use = nullptr;
+  std::size_t party = 0;        // index into Decision::parties (kEntityList)
+  bool by_headquarters = false; // matched through the end user's headquarters, not the destination
+  std::string text() const;     // one readable sentence with the citation
+};
+
+struct TestedProvision {
+  enum class Kind { kRequirement, kNotEnforced, kLetter, kLettersSuspended, kEndUse, kReview, kException, kExceptionBlocked };
+  Kind kind;
+  bool applies = false;
+  const void* provision = nullptr;  // the rules::* object the kind names
+  std::string why;                  // short explanation (destination/groups matched, condition failed)
+};
+
+struct Decision {
+  Date date;
+  rules::RuleSetPtr rules;  // null when no version was in force
+  classify::Classification classification;
+  std::vector<std::string> item_tokens;  // entries / "z:a" the item is (or may be) classified in
+  std::optional<bool> license_required;  // nullopt = undetermined
+  std::vector<Reason> reasons;
+  std::optional<rules::ReviewPolicy> review_policy;
+  std::string review_citation;
+  std::vector<const rules::LicenseException*> exceptions;
+  std::vector<std::string> exception_notes;  // per exception: extra conditions for this line
+  std::vector<PartyHit> parties;             // hits, with role in explanation
+  std::vector<std::string> party_roles;      // "consignee" / "end_user", parallel to parties
+  std::vector<std::string> missing;
+  std::vector<TestedProvision> trace;
+};
+
+struct DecideContext {
+  const PartyScreener* screener = nullptr;         // may be null: parties not screened (said in trace)
+  const std::vector<rules::Letter>* letters = nullptr;
+};
+
+// Checks the line's fields that change the answer: countries must be ISO 3166-1 codes of
+// `countries`, end-use codes must exist in the rule set. Returns "field: problem" on error.
+Status validate_line(const OrderLine& line, const std::map<std::string, std::string>& countries,
+                     const rules::RuleSet* rules);
+
+// The item must be the catalog item of `line.product_id`; `classification` its classification
+// under `rules` on the line's date.
+Decision decide(const OrderLine& line, const classify::Item& item, classify::Classification classification,
+                const rules::RuleSetPtr& rules, const DecideContext& ctx);
+
+}  // namespace chipgate::license
