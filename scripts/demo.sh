@@ -11,5 +11,8 @@ echo
 build/chipgate classify --catalog data/sample-catalog.csv \
   --compare-dates 2022-10-07 2023-11-17 2024-04-04 2024-12-02 today
 echo
+echo "Shipment decisions for the sample order book:"
+build/chipgate decide --orders data/sample-orders.csv --catalog data/sample-catalog.csv --letters data/sample-letters.toml
+echo
 echo "One item with its full reasoning:"
 build/chipgate classify --catalog data/sample-catalog.csv --only nvidia-h20 --date today --explain
