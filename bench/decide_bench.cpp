@@ -46,22 +46,26 @@ struct Fixture {
     if (!cat) fail(cat.message());
     catalog = std::move(cat).value();
     rules = registry->in_force(date);
-    for (const auto& r : catalog.rows) classified.emplace(r.item.id, std::make_pair(&r.item, classify::classify(r.item, date, rules)));
+    for (const auto& r : catalog.rows)
+      classified.emplace(r.item.id, std::make_pair(&r.item, classify::classify(r.item, date, rules)));
     auto s = license::ExactAliasScreener::load({std::string(CHIPGATE_SOURCE_DIR) + "/data/sample-parties.json"});
     if (!s) fail(s.message());
     screener = std::move(s).value();
     // Deterministic synthetic order book: every product x a spread of destinations and parties.
     const char* dests[] = {"DE", "CN", "VN", "MY", "MO", "HK", "SG", "IL", "AE", "IN", "SA", "JP"};
     const char* hqs[] = {"DE", "CN", "VN", "CN", "MO", "HK", "US", "IL", "AE", "IN", "SA", "JP"};
-    const char* users[] = {"Example Lab", "Sugon", "Example Cloud", "Inspur Group", "Example University", "SMIC Beijing"};
-    orders_csv = "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_country,end_uses,exporter\n";
+    const char* users[] = {"Example Lab",        "Sugon",       "Example Cloud", "Inspur Group",
+                           "Example University", "SMIC Beijing"};
+    orders_csv =
+        "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_"
+        "country,end_uses,exporter\n";
     std::size_t n = 0;
     for (std::size_t i = 0; n < 100000; ++i) {
       for (const auto& r : catalog.rows) {
         const std::size_t k = (i + n) % 12;
-        orders_csv += "PO-" + std::to_string(n / 4) + "," + std::to_string(n % 4 + 1) + ",2026-11-25," + r.item.id + ",8,100000," + dests[k] +
-                      ",Example Consignee," + users[n % 6] + "," + dests[k] + "," + hqs[k] + "," + (n % 50 == 0 ? "supercomputer" : "") +
-                      ",NVIDIA\n";
+        orders_csv += "PO-" + std::to_string(n / 4) + "," + std::to_string(n % 4 + 1) + ",2026-11-25," + r.item.id +
+                      ",8,100000," + dests[k] + ",Example Consignee," + users[n % 6] + "," + dests[k] + "," + hqs[k] +
+                      "," + (n % 50 == 0 ? "supercomputer" : "") + ",NVIDIA\n";
         if (++n == 100000) break;
       }
     }

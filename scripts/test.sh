@@ -9,6 +9,9 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 
 scripts/install-deps.sh
 
+echo "== formatting (clang-format, .clang-format) =="
+git ls-files -z 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'fuzz/*.cpp' | xargs -0 clang-format --dry-run --Werror
+
 echo "== sanitizer build (ASan + UBSan) =="
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHIPGATE_SANITIZE=ON -DCHIPGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"

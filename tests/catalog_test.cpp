@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "classify/metrics.h"
 #include "rules/vocabulary.h"
@@ -64,7 +63,11 @@ std::string row(const std::map<std::string, std::string>& cells) {
 }
 
 std::string good_row(const std::string& id) {
-  return row({{"id", id}, {"vendor", "Acme"}, {"kind", "gpu"}, {"datacenter", "yes"}, {"dense_tops_int8", "100"},
+  return row({{"id", id},
+              {"vendor", "Acme"},
+              {"kind", "gpu"},
+              {"datacenter", "yes"},
+              {"dense_tops_int8", "100"},
               {"die_area_mm2", "200"}});
 }
 
@@ -92,18 +95,44 @@ std::vector<std::size_t> rows_of(const Catalog& c) {
 // Good CSV
 
 TEST(CatalogCsv, ParsesSharedHeaderLayout) {
-  const std::string text =
-      std::string(kSharedHeader) + "\n" +
-      row({{"id", "chip-a"}, {"vendor", "NVIDIA"}, {"name", "A100 SXM4 80GB"}, {"kind", "gpu"}, {"release_year", "2020"},
-           {"datacenter", "yes"}, {"dense_tops_int8", "624"}, {"dense_tflops_fp16_bf16", "312"}, {"dense_tflops_tf32", "156"},
-           {"dense_tflops_fp32", "19.5"}, {"dense_tflops_fp64", "9.7"}, {"die_area_mm2", "826"}, {"transistors_billion", "54.2"},
-           {"memory_type", "HBM2e"}, {"memory_gb", "80"}, {"memory_bw_gbs", "2039"}, {"hbm_stacks", "5"},
-           {"interconnect_bw_gbs", "600"}, {"tdp_w", "400"}, {"process_node", "TSMC 7nm (N7)"},
-           {"notes", "\"Dense figures, no sparsity; \"\"quoted\"\" words\""}, {"source_urls", "https://a;https://b"}}) +
-      row({{"id", "hbm-x"}, {"vendor", "SK hynix"}, {"name", "HBM3E 12-Hi"}, {"kind", "hbm_stack"}, {"datacenter", "unknown"},
-           {"memory_gb", "36"}, {"memory_bw_gbs", "1229"}, {"hbm_stack_area_mm2", "121"}}) +
-      row({{"id", "consumer"}, {"vendor", "NVIDIA"}, {"kind", "asic"}, {"datacenter", "no"}, {"dense_tflops_fp8", "660.6"},
-           {"dense_tflops_fp4", "1321.2"}, {"hbm_stacks", "0"}});
+  const std::string text = std::string(kSharedHeader) + "\n" +
+                           row({{"id", "chip-a"},
+                                {"vendor", "NVIDIA"},
+                                {"name", "A100 SXM4 80GB"},
+                                {"kind", "gpu"},
+                                {"release_year", "2020"},
+                                {"datacenter", "yes"},
+                                {"dense_tops_int8", "624"},
+                                {"dense_tflops_fp16_bf16", "312"},
+                                {"dense_tflops_tf32", "156"},
+                                {"dense_tflops_fp32", "19.5"},
+                                {"dense_tflops_fp64", "9.7"},
+                                {"die_area_mm2", "826"},
+                                {"transistors_billion", "54.2"},
+                                {"memory_type", "HBM2e"},
+                                {"memory_gb", "80"},
+                                {"memory_bw_gbs", "2039"},
+                                {"hbm_stacks", "5"},
+                                {"interconnect_bw_gbs", "600"},
+                                {"tdp_w", "400"},
+                                {"process_node", "TSMC 7nm (N7)"},
+                                {"notes", "\"Dense figures, no sparsity; \"\"quoted\"\" words\""},
+                                {"source_urls", "https://a;https://b"}}) +
+                           row({{"id", "hbm-x"},
+                                {"vendor", "SK hynix"},
+                                {"name", "HBM3E 12-Hi"},
+                                {"kind", "hbm_stack"},
+                                {"datacenter", "unknown"},
+                                {"memory_gb", "36"},
+                                {"memory_bw_gbs", "1229"},
+                                {"hbm_stack_area_mm2", "121"}}) +
+                           row({{"id", "consumer"},
+                                {"vendor", "NVIDIA"},
+                                {"kind", "asic"},
+                                {"datacenter", "no"},
+                                {"dense_tflops_fp8", "660.6"},
+                                {"dense_tflops_fp4", "1321.2"},
+                                {"hbm_stacks", "0"}});
   const Catalog c = parse_ok(text);
   ASSERT_TRUE(c.errors.empty()) << c.errors.front().to_string();
   ASSERT_EQ(ids(c), (std::vector<std::string>{"chip-a", "hbm-x", "consumer"}));
@@ -252,9 +281,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadRow{"missing_id", row({{"id", ""}, {"kind", "gpu"}, {"dense_tops_int8", "100"}}), "id", "id"},
         BadRow{"blank_id", row({{"id", "   "}, {"kind", "gpu"}}), "id", "id"},
         BadRow{"non_numeric_abc", with({{"die_area_mm2", "abc"}}), "die_area_mm2", "'abc' is not a number"},
-        BadRow{"thousands_separator", with({{"memory_bw_gbs", "\"1,935\""}}), "memory_bw_gbs", "'1,935' is not a number"},
+        BadRow{"thousands_separator", with({{"memory_bw_gbs", "\"1,935\""}}), "memory_bw_gbs",
+               "'1,935' is not a number"},
         BadRow{"number_with_unit", with({{"memory_gb", "80 GB"}}), "memory_gb", "'80 GB' is not a number"},
-        BadRow{"non_numeric_rate", with({{"dense_tflops_fp16_bf16", "n/a"}}), "dense_tflops_fp16_bf16", "'n/a' is not a number"},
+        BadRow{"non_numeric_rate", with({{"dense_tflops_fp16_bf16", "n/a"}}), "dense_tflops_fp16_bf16",
+               "'n/a' is not a number"},
         BadRow{"negative_die_area", with({{"die_area_mm2", "-5"}}), "die_area_mm2", "negative"},
         BadRow{"negative_bandwidth", with({{"interconnect_bw_gbs", "-600"}}), "interconnect_bw_gbs", "negative"},
         // The column is the catalog's column name, as in every other row error.
@@ -271,10 +302,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadRow{"unknown_kind", row({{"id", "bad-3"}, {"kind", "fpga"}}), "kind", "'fpga' is not an item kind"},
         BadRow{"bad_datacenter", with({{"datacenter", "maybe"}}), "datacenter", "'maybe' must be yes, no or unknown"},
         BadRow{"too_few_fields", "bad-3,Acme,X,gpu\n", "", "has 4 fields, the header has 26"},
-        BadRow{"too_many_fields", with({{"source_urls", "u"}}).substr(0, with({{"source_urls", "u"}}).size() - 1) + ",extra\n",
-               "", "has 27 fields, the header has 26"},
+        BadRow{"too_many_fields",
+               with({{"source_urls", "u"}}).substr(0, with({{"source_urls", "u"}}).size() - 1) + ",extra\n", "",
+               "has 27 fields, the header has 26"},
         BadRow{"malformed_quotes", with({{"name", "\"A100\"x"}}), "", "malformed CSV"},
-        BadRow{"computer_without_contained_ic", row({{"id", "bad-3"}, {"kind", "server"}}), "contains_id", "must name the IC"}),
+        BadRow{"computer_without_contained_ic", row({{"id", "bad-3"}, {"kind", "server"}}), "contains_id",
+               "must name the IC"}),
     [](const ::testing::TestParamInfo<BadRow>& p) { return std::string(p.param.name); });
 
 TEST(CatalogCsv, DuplicateIdReportedOnTheSecondOccurrence) {
@@ -289,8 +322,9 @@ TEST(CatalogCsv, DuplicateIdReportedOnTheSecondOccurrence) {
 }
 
 TEST(CatalogCsv, SeveralBadRowsAllReportedInRowOrder) {
-  const std::string text = std::string(kSharedHeader) + "\n" + good_row("g2") + with({{"die_area_mm2", "abc"}}) + good_row("g4") +
-                           "short,row\n" + row({{"id", "x6"}, {"kind", "gpu"}, {"datacenter", "perhaps"}}) + good_row("g7");
+  const std::string text = std::string(kSharedHeader) + "\n" + good_row("g2") + with({{"die_area_mm2", "abc"}}) +
+                           good_row("g4") + "short,row\n" +
+                           row({{"id", "x6"}, {"kind", "gpu"}, {"datacenter", "perhaps"}}) + good_row("g7");
   const Catalog c = parse_ok(text);
   EXPECT_EQ(ids(c), (std::vector<std::string>{"g2", "g4", "g7"}));
   ASSERT_EQ(c.errors.size(), 3u);
@@ -317,9 +351,9 @@ constexpr const char* kComputerHeader = "id,kind,datacenter,dense_tops_int8,die_
 
 TEST(CatalogCsv, ComputerLinksToItsIcEvenWhenTheIcComesLater) {
   const std::string text = std::string(kComputerHeader) +
-                           "server-8,computer,,,,chip,8\n"    // row 2
-                           "server-1,server,,,,chip,\n"       // row 3: count defaults to 1
-                           "chip,gpu,yes,624,826,,\n";        // row 4
+                           "server-8,computer,,,,chip,8\n"  // row 2
+                           "server-1,server,,,,chip,\n"     // row 3: count defaults to 1
+                           "chip,gpu,yes,624,826,,\n";      // row 4
   const Catalog c = parse_ok(text);
   ASSERT_TRUE(c.errors.empty()) << c.errors.front().to_string();
   ASSERT_EQ(ids(c), (std::vector<std::string>{"server-8", "server-1", "chip"}));
@@ -487,7 +521,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadJsonLine{"string_for_number", R"({"id":"x","die_area_mm2":"826"})", "die_area_mm2", "must be a number"},
         BadJsonLine{"string_for_rate", R"({"id":"x","dense_tops_int8":"624"})", "dense_tops_int8", "must be a number"},
         BadJsonLine{"string_for_rate_in_rates", R"({"id":"x","rates":{"int8":"624"}})", "rates", "must be a number"},
-        BadJsonLine{"unknown_precision_in_rates", R"({"id":"x","rates":{"fp12":10}})", "rates", "unknown precision 'fp12'"},
+        BadJsonLine{"unknown_precision_in_rates", R"({"id":"x","rates":{"fp12":10}})", "rates",
+                    "unknown precision 'fp12'"},
         BadJsonLine{"unknown_precision_column", R"({"id":"x","dense_tflops_fp12":10})", "dense_tflops_fp12",
                     "unknown precision 'fp12'"},
         BadJsonLine{"missing_id", R"({"kind":"gpu","dense_tops_int8":10})", "id", "missing id"},
@@ -499,15 +534,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadJsonLine{"negative_bandwidth", R"({"id":"x","memory_bw_gbs":-1})", "memory_bw_gbs", "negative"},
         BadJsonLine{"units_not_array", R"({"id":"x","units":{"count":2}})", "units", "array"},
         BadJsonLine{"unit_without_rates", R"({"id":"x","units":[{"count":2}]})", "units", "rates"},
-        BadJsonLine{"unit_count_fraction", R"({"id":"x","units":[{"count":1.5,"rates":{"int8":1}}]})", "units", "whole number"},
-        BadJsonLine{"unit_unknown_field", R"({"id":"x","units":[{"n":2,"rates":{"int8":1}}]})", "units", "unknown unit field 'n'"},
+        BadJsonLine{"unit_count_fraction", R"({"id":"x","units":[{"count":1.5,"rates":{"int8":1}}]})", "units",
+                    "whole number"},
+        BadJsonLine{"unit_unknown_field", R"({"id":"x","units":[{"n":2,"rates":{"int8":1}}]})", "units",
+                    "unknown unit field 'n'"},
         // 2^32 + 1 does not fit an int: it must be refused, not wrapped to 1.
-        BadJsonLine{"unit_count_overflow", R"({"id":"x","units":[{"count":4294967297,"rates":{"int8":1}}]})", "units", "count"},
+        BadJsonLine{"unit_count_overflow", R"({"id":"x","units":[{"count":4294967297,"rates":{"int8":1}}]})", "units",
+                    "count"},
         BadJsonLine{"negative_rate_column", R"({"id":"x","dense_tops_int8":-1})", "dense_tops_int8", "negative"},
-        BadJsonLine{"unit_count_zero", R"({"id":"x","units":[{"count":0,"rates":{"int8":1}}]})", "units.count", "between 1"},
+        BadJsonLine{"unit_count_zero", R"({"id":"x","units":[{"count":0,"rates":{"int8":1}}]})", "units.count",
+                    "between 1"},
         BadJsonLine{"bad_inline_contains", R"({"id":"x","kind":"computer","contains":{"id":"c","die_area_mm2":"big"}})",
                     "contains.die_area_mm2", "must be a number"},
-        BadJsonLine{"computer_unknown_ic", R"({"id":"x","kind":"computer","contains_id":"ghost"})", "contains_id", "'ghost'"},
+        BadJsonLine{"computer_unknown_ic", R"({"id":"x","kind":"computer","contains_id":"ghost"})", "contains_id",
+                    "'ghost'"},
         BadJsonLine{"duplicate_id", R"({"id":"g1"})", "id", "duplicate id 'g1'"}),
     [](const ::testing::TestParamInfo<BadJsonLine>& p) { return std::string(p.param.name); });
 
@@ -583,7 +623,8 @@ TEST(CatalogJsonl, EmptyInputIsAnEmptyCatalog) {
 
 TEST(CatalogItemFromJson, GoodItemClearsField) {
   std::string field = "stale";
-  auto r = item_from_json(nlohmann::json::parse(R"({"id":"x","kind":"gpu","tpp_published":4992,"base_eccn":"5A992"})"), field);
+  auto r = item_from_json(nlohmann::json::parse(R"({"id":"x","kind":"gpu","tpp_published":4992,"base_eccn":"5A992"})"),
+                          field);
   ASSERT_TRUE(r.is_ok()) << r.message();
   EXPECT_EQ(field, "");
   EXPECT_EQ(r->tpp_declared, 4992.0);

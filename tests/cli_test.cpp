@@ -10,12 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "test_support.h"
 
@@ -46,8 +45,10 @@ std::vector<json> json_lines(const std::string& s) {
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out(1);
   for (char c : s) {
-    if (c == sep) out.emplace_back();
-    else out.back() += c;
+    if (c == sep)
+      out.emplace_back();
+    else
+      out.back() += c;
   }
   return out;
 }
@@ -72,7 +73,8 @@ std::string row(const std::string& id, const std::string& datacenter, const std:
                 const std::string& io = "") {
   // id,vendor,name,kind,release_year,datacenter,int8,fp8,fp16,tf32,fp32,fp64,tpp,die,transistors,
   // memory_type,memory_gb,memory_bw,hbm_stacks,hbm_area,io,tdp,process,fp4,notes,urls
-  return id + ",Acme," + id + " name,gpu,2024," + datacenter + "," + int8 + ",,,,,,," + die + ",,,,,,," + io + ",,,,\"a, note\",\n";
+  return id + ",Acme," + id + " name,gpu,2024," + datacenter + "," + int8 + ",,,,,,," + die + ",,,,,,," + io +
+         ",,,,\"a, note\",\n";
 }
 
 // dc-chip:  INT8 624 -> TPP 624 x 8 = 4992 >= 4800                       -> 3A090.a (2023-11-17 text)
@@ -90,7 +92,8 @@ std::string write_catalog(const std::string& content, const std::string& name = 
   return path;
 }
 
-const json* step(const json& trace, const std::string& kind, const std::string& key = "", const std::string& value = "") {
+const json* step(const json& trace, const std::string& kind, const std::string& key = "",
+                 const std::string& value = "") {
   for (const auto& s : trace)
     if (s.value("step", "") == kind && (key.empty() || s.value(key, "") == value)) return &s;
   return nullptr;
@@ -108,7 +111,8 @@ TEST(CliClassify, JsonlContractOnASmallCatalog) {
   ASSERT_EQ(out.size(), 3u) << r.out;
 
   for (const auto& j : out) {
-    for (const char* key : {"id", "date", "status", "eccn", "missing", "trace"}) EXPECT_TRUE(j.contains(key)) << key << " in " << j.dump();
+    for (const char* key : {"id", "date", "status", "eccn", "missing", "trace"})
+      EXPECT_TRUE(j.contains(key)) << key << " in " << j.dump();
     EXPECT_EQ(j["date"], "2024-01-01");
     ASSERT_TRUE(j["eccn"].is_array());
     ASSERT_TRUE(j["missing"].is_array());
@@ -156,12 +160,12 @@ TEST(CliClassify, JsonlContractOnASmallCatalog) {
 }
 
 TEST(CliClassify, JsonLinesCatalogGivesTheSameAnswers) {
-  const auto path = write_catalog(
-      R"({"id":"dc-chip","kind":"gpu","datacenter":"yes","dense_tops_int8":624,"die_area_mm2":826})"
-      "\n"
-      R"({"id":"small","kind":"gpu","datacenter":false,"rates":{"int8":100},"die_area_mm2":100})"
-      "\n",
-      "catalog.jsonl");
+  const auto path =
+      write_catalog(R"({"id":"dc-chip","kind":"gpu","datacenter":"yes","dense_tops_int8":624,"die_area_mm2":826})"
+                    "\n"
+                    R"({"id":"small","kind":"gpu","datacenter":false,"rates":{"int8":100},"die_area_mm2":100})"
+                    "\n",
+                    "catalog.jsonl");
   const auto r = run_cli("classify --catalog " + path + " --date 2024-01-01 --format jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = json_lines(r.out);
@@ -173,8 +177,8 @@ TEST(CliClassify, JsonLinesCatalogGivesTheSameAnswers) {
 }
 
 TEST(CliClassify, BadRowIsReportedOthersStillClassifiedExit1) {
-  const std::string csv = std::string(kHeader) + row("good-2", "yes", "624", "826") + row("bad-3", "yes", "624", "abc") +
-                          row("good-4", "no", "100", "100");
+  const std::string csv = std::string(kHeader) + row("good-2", "yes", "624", "826") +
+                          row("bad-3", "yes", "624", "abc") + row("good-4", "no", "100", "100");
   const auto path = write_catalog(csv);
   const auto r = run_cli("classify --catalog " + path + " --date 2024-01-01 --format jsonl");
   EXPECT_EQ(r.exit_code, 1);
@@ -191,8 +195,8 @@ TEST(CliClassify, BadRowIsReportedOthersStillClassifiedExit1) {
 }
 
 TEST(CliClassify, SeveralBadRowsEachOnItsOwnStderrLine) {
-  const std::string csv = std::string(kHeader) + row("a", "maybe", "1", "1") + row("b", "yes", "-5", "1") + "c,too,short\n" +
-                          row("d", "yes", "1", "1");
+  const std::string csv = std::string(kHeader) + row("a", "maybe", "1", "1") + row("b", "yes", "-5", "1") +
+                          "c,too,short\n" + row("d", "yes", "1", "1");
   const auto path = write_catalog(csv);
   const auto r = run_cli("classify --catalog " + path + " --date 2024-01-01 --format jsonl");
   EXPECT_EQ(r.exit_code, 1);
@@ -220,7 +224,8 @@ TEST(CliClassify, CatalogThatIsNotACatalogIsFatal) {
 
 TEST(CliClassify, UnknownScenarioIsFatalAndNamed) {
   const auto path = write_catalog(small_catalog());
-  const auto r = run_cli("classify --catalog " + path + " --date 2024-01-01 --scenario no-such-scenario --format jsonl");
+  const auto r =
+      run_cli("classify --catalog " + path + " --date 2024-01-01 --scenario no-such-scenario --format jsonl");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("no-such-scenario"), std::string::npos) << r.err;
@@ -229,7 +234,8 @@ TEST(CliClassify, UnknownScenarioIsFatalAndNamed) {
 TEST(CliClassify, KnownScenarioChangesTheAnswer) {
   // tpp-threshold-raised: 3A090.a needs TPP >= 9600, no PD prong, no 3A090.b: 4992 is not enough.
   const auto path = write_catalog(small_catalog());
-  const auto r = run_cli("classify --catalog " + path + " --date 2024-01-01 --scenario tpp-threshold-raised --format jsonl");
+  const auto r =
+      run_cli("classify --catalog " + path + " --date 2024-01-01 --scenario tpp-threshold-raised --format jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = json_lines(r.out);
   ASSERT_EQ(out.size(), 3u);
@@ -450,7 +456,8 @@ TEST(CliClassify, UnknownFormatIsFatal) {
 
 TEST(CliSingleItem, ByFlags) {
   // INT8 624 -> TPP 4992; die 826 -> PD 6.04; datacenter: 3A090.a on 2024-01-01.
-  const auto r = run_cli("classify --kind gpu --tops-int8 624 --die-area 826 --datacenter yes --date 2024-01-01 --format jsonl");
+  const auto r =
+      run_cli("classify --kind gpu --tops-int8 624 --die-area 826 --datacenter yes --date 2024-01-01 --format jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = json_lines(r.out);
   ASSERT_EQ(out.size(), 1u);
@@ -459,7 +466,8 @@ TEST(CliSingleItem, ByFlags) {
   EXPECT_EQ(out[0]["date"], "2024-01-01");
 
   // FP16 150 -> TPP 2400; die 1000 -> PD 2.4: 3A090.b.1 (2400..4800, 1.6..5.92).
-  const auto b = run_cli("classify --id b-level --tflops-fp16 150 --die-area 1000 --datacenter yes --date 2024-01-01 --format jsonl");
+  const auto b = run_cli(
+      "classify --id b-level --tflops-fp16 150 --die-area 1000 --datacenter yes --date 2024-01-01 --format jsonl");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const auto bo = json_lines(b.out);
   ASSERT_EQ(bo.size(), 1u);
@@ -484,7 +492,8 @@ TEST(CliSingleItem, ByFlags) {
 
 TEST(CliSingleItem, ByJson) {
   const auto r = run_cli(
-      "classify --json '{\"id\":\"j1\",\"kind\":\"gpu\",\"rates\":{\"int8\":624},\"die_area_mm2\":826,\"datacenter\":true}' "
+      "classify --json "
+      "'{\"id\":\"j1\",\"kind\":\"gpu\",\"rates\":{\"int8\":624},\"die_area_mm2\":826,\"datacenter\":true}' "
       "--date 2024-01-01 --format jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = json_lines(r.out);
@@ -509,7 +518,8 @@ TEST(CliSingleItem, ComputerWithInlineIc) {
 TEST(CliSingleItem, ComputerFlagsNamingAnIcOfTheCatalog) {
   // 8 x dc-chip (TPP 4992, 3A090.a): 4A090.a. Only the single item is printed.
   const auto path = write_catalog(small_catalog());
-  const auto r = run_cli("classify --catalog " + path + " --id box --kind computer --contains dc-chip --contains-count 8 "
+  const auto r = run_cli("classify --catalog " + path +
+                         " --id box --kind computer --contains dc-chip --contains-count 8 "
                          "--date 2024-01-01 --format jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto out = json_lines(r.out);
@@ -574,7 +584,9 @@ std::size_t toml_files_in(const std::string& dir) {
   return n;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 TEST(CliRules, ListShowsEveryVersionAndScenario) {
   const std::size_t version_files = toml_files_in(test::rules_dir());

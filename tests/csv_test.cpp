@@ -45,12 +45,8 @@ void PrintTo(const Item& item, std::ostream* os) {
   if (item.status == CsvStatus::kError) *os << " '" << item.error << "'";
 }
 
-Item Rec(std::size_t line, Fields fields) {
-  return {CsvStatus::kRecord, line, std::move(fields), ""};
-}
-Item Err(std::size_t line, std::string error) {
-  return {CsvStatus::kError, line, {}, std::move(error)};
-}
+Item Rec(std::size_t line, Fields fields) { return {CsvStatus::kRecord, line, std::move(fields), ""}; }
+Item Err(std::size_t line, std::string error) { return {CsvStatus::kError, line, {}, std::move(error)}; }
 
 // Reads everything up to and including kEnd (the kEnd item is not returned). Stops after a
 // generous number of calls so a reader that never ends fails the test instead of hanging it.
@@ -81,13 +77,11 @@ const std::string kJunk = "unexpected character after closing quote";
 const std::string kTooLong = "record too long";
 
 TEST(CsvReader, SimpleRows) {
-  EXPECT_EQ(ReadAll("a,b,c\nd,e,f\n"),
-            (std::vector<Item>{Rec(1, {"a", "b", "c"}), Rec(2, {"d", "e", "f"})}));
+  EXPECT_EQ(ReadAll("a,b,c\nd,e,f\n"), (std::vector<Item>{Rec(1, {"a", "b", "c"}), Rec(2, {"d", "e", "f"})}));
 }
 
 TEST(CsvReader, LastLineWithoutLineEnd) {
-  EXPECT_EQ(ReadAll("id,name\n7,H100"),
-            (std::vector<Item>{Rec(1, {"id", "name"}), Rec(2, {"7", "H100"})}));
+  EXPECT_EQ(ReadAll("id,name\n7,H100"), (std::vector<Item>{Rec(1, {"id", "name"}), Rec(2, {"7", "H100"})}));
 }
 
 TEST(CsvReader, SingleField) { EXPECT_EQ(ReadAll("x"), (std::vector<Item>{Rec(1, {"x"})})); }
@@ -98,13 +92,10 @@ TEST(CsvReader, QuotedCommas) {
 
 TEST(CsvReader, EscapedQuotes) {
   // "say ""hi""" -> say "hi";  """" -> ";  "" -> empty.
-  EXPECT_EQ(ReadAll("\"say \"\"hi\"\"\",\"\"\"\",\"\"\n"),
-            (std::vector<Item>{Rec(1, {"say \"hi\"", "\"", ""})}));
+  EXPECT_EQ(ReadAll("\"say \"\"hi\"\"\",\"\"\"\",\"\"\n"), (std::vector<Item>{Rec(1, {"say \"hi\"", "\"", ""})}));
 }
 
-TEST(CsvReader, QuotedFieldAtEndOfInput) {
-  EXPECT_EQ(ReadAll("a,\"b\""), (std::vector<Item>{Rec(1, {"a", "b"})}));
-}
+TEST(CsvReader, QuotedFieldAtEndOfInput) { EXPECT_EQ(ReadAll("a,\"b\""), (std::vector<Item>{Rec(1, {"a", "b"})})); }
 
 TEST(CsvReader, EmbeddedNewlinesKeepLineNumbers) {
   // Record 1 spans lines 1-2, record 2 spans lines 3-5, record 3 is on line 6.
@@ -112,8 +103,7 @@ TEST(CsvReader, EmbeddedNewlinesKeepLineNumbers) {
       "\"l1\nl2\",x\n"
       "y,\"p\n\nq\"\n"
       "z\n";
-  EXPECT_EQ(ReadAll(text),
-            (std::vector<Item>{Rec(1, {"l1\nl2", "x"}), Rec(3, {"y", "p\n\nq"}), Rec(6, {"z"})}));
+  EXPECT_EQ(ReadAll(text), (std::vector<Item>{Rec(1, {"l1\nl2", "x"}), Rec(3, {"y", "p\n\nq"}), Rec(6, {"z"})}));
 }
 
 TEST(CsvReader, CrLfInsideQuotesIsKeptAndCountedOnce) {
@@ -139,8 +129,7 @@ TEST(CsvReader, CrLf) {
 }
 
 TEST(CsvReader, Bom) {
-  EXPECT_EQ(ReadAll("\xEF\xBB\xBFid,name\r\n1,x\r\n"),
-            (std::vector<Item>{Rec(1, {"id", "name"}), Rec(2, {"1", "x"})}));
+  EXPECT_EQ(ReadAll("\xEF\xBB\xBFid,name\r\n1,x\r\n"), (std::vector<Item>{Rec(1, {"id", "name"}), Rec(2, {"1", "x"})}));
   // Only a leading BOM is special; elsewhere the bytes are data.
   EXPECT_EQ(ReadAll("x,\xEF\xBB\xBFy"), (std::vector<Item>{Rec(1, {"x", "\xEF\xBB\xBFy"})}));
   // A BOM before a quoted first field still lets the quote open it.
@@ -173,20 +162,17 @@ TEST(CsvReader, DosEofByteNotAtEndIsData) {
 }
 
 TEST(CsvReader, EmptyFields) {
-  EXPECT_EQ(ReadAll(",,\na,,b\n"),
-            (std::vector<Item>{Rec(1, {"", "", ""}), Rec(2, {"a", "", "b"})}));
+  EXPECT_EQ(ReadAll(",,\na,,b\n"), (std::vector<Item>{Rec(1, {"", "", ""}), Rec(2, {"a", "", "b"})}));
   EXPECT_EQ(ReadAll(",\r\n"), (std::vector<Item>{Rec(1, {"", ""})}));
 }
 
 TEST(CsvReader, TrailingEmptyField) {
-  EXPECT_EQ(ReadAll("a,b,\nc,d,"),
-            (std::vector<Item>{Rec(1, {"a", "b", ""}), Rec(2, {"c", "d", ""})}));
+  EXPECT_EQ(ReadAll("a,b,\nc,d,"), (std::vector<Item>{Rec(1, {"a", "b", ""}), Rec(2, {"c", "d", ""})}));
   EXPECT_EQ(ReadAll("a,\"b\",\r\n"), (std::vector<Item>{Rec(1, {"a", "b", ""})}));
 }
 
 TEST(CsvReader, QuoteInsideUnquotedFieldIsLiteral) {
-  EXPECT_EQ(ReadAll("ab\"c,d\"\n5\"x\"\n"),
-            (std::vector<Item>{Rec(1, {"ab\"c", "d\""}), Rec(2, {"5\"x\""})}));
+  EXPECT_EQ(ReadAll("ab\"c,d\"\n5\"x\"\n"), (std::vector<Item>{Rec(1, {"ab\"c", "d\""}), Rec(2, {"5\"x\""})}));
 }
 
 TEST(CsvReader, UnterminatedQuote) {
@@ -197,11 +183,9 @@ TEST(CsvReader, UnterminatedQuote) {
 }
 
 TEST(CsvReader, JunkAfterClosingQuoteThenGoodRecord) {
-  EXPECT_EQ(ReadAll("\"ab\"c,d\ngood,rec\n"),
-            (std::vector<Item>{Err(1, kJunk), Rec(2, {"good", "rec"})}));
+  EXPECT_EQ(ReadAll("\"ab\"c,d\ngood,rec\n"), (std::vector<Item>{Err(1, kJunk), Rec(2, {"good", "rec"})}));
   // Bad record starting on line 2 and spanning lines 2-3; the next record is on line 4.
-  EXPECT_EQ(ReadAll("h\nx,\"a\nb\"junk,more\nok\n"),
-            (std::vector<Item>{Rec(1, {"h"}), Err(2, kJunk), Rec(4, {"ok"})}));
+  EXPECT_EQ(ReadAll("h\nx,\"a\nb\"junk,more\nok\n"), (std::vector<Item>{Rec(1, {"h"}), Err(2, kJunk), Rec(4, {"ok"})}));
   // Junk that is a lone CR (not a line end) after the closing quote.
   EXPECT_EQ(ReadAll("\"a\"\rb\r\nc"), (std::vector<Item>{Err(1, kJunk), Rec(2, {"c"})}));
   // Junk on the last line.
@@ -223,8 +207,7 @@ TEST(CsvReader, OversizeRecord) {
   const std::string fits(kMax - 2, 'z');
   const std::string no_fit(kMax - 1, 'z');
   EXPECT_EQ(ReadAll("\"" + fits + "\"\nok"), (std::vector<Item>{Rec(1, {fits}), Rec(2, {"ok"})}));
-  EXPECT_EQ(ReadAll("\"" + no_fit + "\"\nok"),
-            (std::vector<Item>{Err(1, kTooLong), Rec(2, {"ok"})}));
+  EXPECT_EQ(ReadAll("\"" + no_fit + "\"\nok"), (std::vector<Item>{Err(1, kTooLong), Rec(2, {"ok"})}));
 }
 
 TEST(CsvReader, CustomDelimiter) {
@@ -282,8 +265,7 @@ TEST(CsvReader, RandomInputsTerminateWithMonotonicLines) {
     for (char& c : text) c = kAlphabet[pick(rng)];
     SCOPED_TRACE(testing::PrintToString(text));
 
-    const std::size_t physical_lines =
-        static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    const std::size_t physical_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
     CsvReader reader(text);
     CsvRecord record;
     std::string error;

@@ -75,7 +75,7 @@ TEST(MetricsConventions, BitLengthsOfThe2023VersionAreTheDocumentedOnes) {
   // counted as its 32-bit container width (conventions.notes.tf32).
   const auto& bl = conv2023().bit_length;
   const std::vector<std::pair<std::string, int>> expected = {
-      {"int4", 4}, {"int8", 8}, {"fp4", 4},   {"fp6", 6},   {"fp8", 8},   {"fp16", 16},
+      {"int4", 4},  {"int8", 8},       {"fp4", 4},   {"fp6", 6},   {"fp8", 8},   {"fp16", 16},
       {"bf16", 16}, {"fp16_bf16", 16}, {"tf32", 32}, {"fp32", 32}, {"fp64", 64},
   };
   for (const auto& [name, bits] : expected) {
@@ -121,7 +121,7 @@ TEST(MetricsTpp, HighestPrecisionTermIsTaken) {
 TEST(MetricsTpp, EveryPrecisionUsesItsConventionBitLength) {
   // One precision at a time, rate 10: TPP = 10 x bits.
   const std::vector<std::pair<std::string_view, double>> cases = {
-      {"int4", 40}, {"int8", 80}, {"fp4", 40}, {"fp6", 60}, {"fp8", 80}, {"fp16", 160},
+      {"int4", 40},  {"int8", 80},       {"fp4", 40},   {"fp6", 60},   {"fp8", 80},   {"fp16", 160},
       {"bf16", 160}, {"fp16_bf16", 160}, {"tf32", 320}, {"fp32", 320}, {"fp64", 640},
   };
   for (const auto& [name, tpp] : cases) {

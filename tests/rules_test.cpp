@@ -103,15 +103,17 @@ TEST(RulesLoader, VersionIdMustMatchFileNameAndChainMustResolve) {
   ASSERT_FALSE(r1);
   EXPECT_NE(r1.message().find("does not match the file name"), std::string::npos) << r1.message();
 
-  const std::string orphan = "[version]\nid = \"2001-01-01\"\nextends = \"1999-01-01\"\ntitle = \"t\"\n"
-                             "effective = 2001-01-01\nfederal_register = \"2 FR 2\"\n";
+  const std::string orphan =
+      "[version]\nid = \"2001-01-01\"\nextends = \"1999-01-01\"\ntitle = \"t\"\n"
+      "effective = 2001-01-01\nfederal_register = \"2 FR 2\"\n";
   auto r2 = Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"2001-01-01.toml", orphan}}));
   ASSERT_FALSE(r2);
   EXPECT_NE(r2.message().find("no version '1999-01-01'"), std::string::npos) << r2.message();
 
   // A patch may not take effect before the version it amends.
-  const std::string early = "[version]\nid = \"1999-06-01\"\nextends = \"2000-01-01\"\ntitle = \"t\"\n"
-                            "effective = 1999-06-01\nfederal_register = \"2 FR 2\"\n";
+  const std::string early =
+      "[version]\nid = \"1999-06-01\"\nextends = \"2000-01-01\"\ntitle = \"t\"\n"
+      "effective = 1999-06-01\nfederal_register = \"2 FR 2\"\n";
   auto r3 = Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"1999-06-01.toml", early}}));
   ASSERT_FALSE(r3);
   EXPECT_NE(r3.message().find("does not take effect before"), std::string::npos) << r3.message();
@@ -147,7 +149,8 @@ federal_register = "3 FR 3"
 [entries."X.b"]
 removed = true
 )";
-  auto reg = Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"2001-01-01.toml", patch}, {"2002-01-01.toml", removal}}));
+  auto reg =
+      Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"2001-01-01.toml", patch}, {"2002-01-01.toml", removal}}));
   ASSERT_TRUE(reg) << reg.message();
   const auto v2001 = reg.value()->version("2001-01-01");
   ASSERT_TRUE(v2001);
@@ -191,7 +194,8 @@ all = [{ metric = "pd", op = ">=", value = 1 }]
 }
 
 TEST(RulesLoader, ScenarioMustNameKnownThingsAndResolveOverEveryVersion) {
-  const std::string scenario = "[scenario]\nname = \"drop\"\ntitle = \"t\"\ndescription = \"d\"\n\n[entries.\"X.a\"]\nremoved = true\n";
+  const std::string scenario =
+      "[scenario]\nname = \"drop\"\ntitle = \"t\"\ndescription = \"d\"\n\n[entries.\"X.a\"]\nremoved = true\n";
   auto reg = Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"scenarios/drop.toml", scenario}}));
   ASSERT_TRUE(reg) << reg.message();
   auto rs = reg.value()->resolve(Date::from_ymd(2000, 6, 1), "drop");
@@ -210,7 +214,8 @@ TEST(RulesLoader, ScenarioMustNameKnownThingsAndResolveOverEveryVersion) {
   EXPECT_NE(bad.message().find("does not match the file name"), std::string::npos);
 
   // A scenario whose patch leaves an incomplete entry fails at load time, not at first use.
-  const std::string partial = "[scenario]\nname = \"partial\"\ntitle = \"t\"\ndescription = \"d\"\n\n[entries.\"Y\"]\ntitle = \"no prongs\"\n";
+  const std::string partial =
+      "[scenario]\nname = \"partial\"\ntitle = \"t\"\ndescription = \"d\"\n\n[entries.\"Y\"]\ntitle = \"no prongs\"\n";
   auto broken = Registry::load(dir_with({{"2000-01-01.toml", kBase}, {"scenarios/partial.toml", partial}}));
   ASSERT_FALSE(broken);
   EXPECT_NE(broken.message().find("scenarios/partial.toml:"), std::string::npos) << broken.message();
@@ -227,10 +232,12 @@ TEST(RulesLoader, MissingDirectoryIsAClearError) {
 TEST(RulesRepository, VersionsAndEffectiveDates) {
   const auto reg = test::registry();
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"2022-10-07", "87 FR 62186"}, {"2023-01-17", "88 FR 2821"},  {"2023-11-17", "88 FR 73458"},
-      {"2024-04-04", "89 FR 23876"}, {"2024-05-30", "89 FR 40369"}, {"2024-12-02", "89 FR 96790"},
-      {"2025-01-13", "90 FR 4544"},  {"2025-01-16", "90 FR 5298"},  {"2026-01-15", "91 FR 1684"},
-      {"2026-02-03", ""},            {"2026-07-10", "91 FR 43034"}};
+      {"2022-10-07", "87 FR 62186"}, {"2023-01-17", "88 FR 2821"},
+      {"2023-11-17", "88 FR 73458"}, {"2024-04-04", "89 FR 23876"},
+      {"2024-05-30", "89 FR 40369"}, {"2024-12-02", "89 FR 96790"},
+      {"2025-01-13", "90 FR 4544"},  {"2025-01-16", "90 FR 5298"},
+      {"2026-01-15", "91 FR 1684"},  {"2026-02-03", ""},
+      {"2026-07-10", "91 FR 43034"}};
   ASSERT_EQ(reg->versions().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& v = reg->versions()[i]->version;
@@ -310,7 +317,7 @@ TEST(RulesRepository, CountryGroupsAreVersioned) {
   EXPECT_TRUE(in("2026-02-03", "AE", "D:4"));
   EXPECT_FALSE(in("2026-07-10", "AE", "D:4"));
   EXPECT_TRUE(in("2026-07-10", "AE", "A:5"));
-  EXPECT_TRUE(in("2026-07-10", "HK", "D:5"));  // through the HK -> CN alias
+  EXPECT_TRUE(in("2026-07-10", "HK", "D:5"));                                           // through the HK -> CN alias
   EXPECT_EQ(reg->version("2026-07-10")->license.country_groups.at("D:5").size(), 22u);  // the 22 of the 2026 eCFR table
   EXPECT_EQ(reg->countries().size(), 249u);
   EXPECT_EQ(reg->countries().at("MO"), "Macao");

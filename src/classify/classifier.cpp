@@ -12,10 +12,18 @@ using rules::ControlEntry;
 Tri compare(double v, rules::Op op, double t) {
   bool r = false;
   switch (op) {
-    case rules::Op::kGreaterEqual: r = v >= t; break;
-    case rules::Op::kGreater: r = v > t; break;
-    case rules::Op::kLessEqual: r = v <= t; break;
-    case rules::Op::kLess: r = v < t; break;
+    case rules::Op::kGreaterEqual:
+      r = v >= t;
+      break;
+    case rules::Op::kGreater:
+      r = v > t;
+      break;
+    case rules::Op::kLessEqual:
+      r = v <= t;
+      break;
+    case rules::Op::kLess:
+      r = v < t;
+      break;
   }
   return r ? Tri::kTrue : Tri::kFalse;
 }
@@ -32,14 +40,16 @@ Tri eval_condition(const Condition& c, const Item& item, const Metrics& m) {
 }
 
 // Kleene conjunction over a prong's or note's conditions, each traced.
-Tri eval_all(const std::vector<Condition>& conds, const Item& item, const Metrics& m,
-             std::vector<TraceStep>& trace, const ControlEntry* entry) {
+Tri eval_all(const std::vector<Condition>& conds, const Item& item, const Metrics& m, std::vector<TraceStep>& trace,
+             const ControlEntry* entry) {
   Tri all = Tri::kTrue;
   for (const auto& c : conds) {
     const Tri r = eval_condition(c, item, m);
     trace.push_back({TraceStep::Kind::kCondition, r, entry, nullptr, &c, nullptr, nullptr});
-    if (r == Tri::kFalse) all = Tri::kFalse;
-    else if (r == Tri::kUnknown && all == Tri::kTrue) all = Tri::kUnknown;
+    if (r == Tri::kFalse)
+      all = Tri::kFalse;
+    else if (r == Tri::kUnknown && all == Tri::kTrue)
+      all = Tri::kUnknown;
   }
   return all;
 }
@@ -49,8 +59,10 @@ void add_missing(const std::vector<Condition>& conds, const Item& item, const Me
   for (const auto& c : conds) {
     if (eval_condition(c, item, m) != Tri::kUnknown) continue;
     std::vector<std::string> names;
-    if (c.kind == Condition::Kind::kFlag) names.push_back(c.name);
-    else names = missing_inputs(c.name, item, m);
+    if (c.kind == Condition::Kind::kFlag)
+      names.push_back(c.name);
+    else
+      names = missing_inputs(c.name, item, m);
     for (auto& n : names)
       if (std::find(missing.begin(), missing.end(), n) == missing.end()) missing.push_back(std::move(n));
   }
@@ -66,9 +78,12 @@ bool contains_any(const std::vector<std::string>& haystack, const std::vector<st
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::kControlled: return "controlled";
-    case Status::kNotControlled: return "not_controlled";
-    case Status::kUndetermined: return "undetermined";
+    case Status::kControlled:
+      return "controlled";
+    case Status::kNotControlled:
+      return "not_controlled";
+    case Status::kUndetermined:
+      return "undetermined";
   }
   return "undetermined";
 }
@@ -109,8 +124,10 @@ Classification classify(const Item& item, Date date, const rules::RuleSetPtr& ru
     Tri r = Tri::kFalse;
     if (!entry.contains.empty()) {
       if (out.contained) {
-        if (contains_any(out.contained->eccns, entry.contains)) r = Tri::kTrue;
-        else if (out.contained->status == Status::kUndetermined && contains_any(out.contained->candidates, entry.contains))
+        if (contains_any(out.contained->eccns, entry.contains))
+          r = Tri::kTrue;
+        else if (out.contained->status == Status::kUndetermined &&
+                 contains_any(out.contained->candidates, entry.contains))
           r = Tri::kUnknown;
       }
       out.trace.push_back({TraceStep::Kind::kContains, r, &entry});
@@ -120,8 +137,10 @@ Classification classify(const Item& item, Date date, const rules::RuleSetPtr& ru
         out.trace.push_back({TraceStep::Kind::kProng, Tri::kUnknown, &entry, &prong});
         const Tri pr = eval_all(prong.all, item, m, out.trace, &entry);
         out.trace[at].result = pr;
-        if (pr == Tri::kTrue) r = Tri::kTrue;
-        else if (pr == Tri::kUnknown && r == Tri::kFalse) r = Tri::kUnknown;
+        if (pr == Tri::kTrue)
+          r = Tri::kTrue;
+        else if (pr == Tri::kUnknown && r == Tri::kFalse)
+          r = Tri::kUnknown;
       }
     }
     // Exclusion notes only matter while the entry could still apply.
@@ -132,16 +151,21 @@ Classification classify(const Item& item, Date date, const rules::RuleSetPtr& ru
       out.trace.push_back({TraceStep::Kind::kNote, Tri::kUnknown, &entry, nullptr, nullptr, &note});
       const Tri nr = eval_all(note.when, item, m, out.trace, &entry);
       out.trace[at].result = nr;
-      if (nr == Tri::kTrue) r = Tri::kFalse;
-      else if (nr == Tri::kUnknown) r = Tri::kUnknown;
+      if (nr == Tri::kTrue)
+        r = Tri::kFalse;
+      else if (nr == Tri::kUnknown)
+        r = Tri::kUnknown;
     }
     for (const auto& other_id : entry.unless) {
       if (r == Tri::kFalse) break;
       const Tri o = result_of(other_id);
       if (o == Tri::kFalse) continue;
-      out.trace.push_back({TraceStep::Kind::kUnless, o, &entry, nullptr, nullptr, nullptr, rules->find_entry(other_id)});
-      if (o == Tri::kTrue) r = Tri::kFalse;
-      else if (o == Tri::kUnknown) r = Tri::kUnknown;  // if the other applies, this one does not
+      out.trace.push_back(
+          {TraceStep::Kind::kUnless, o, &entry, nullptr, nullptr, nullptr, rules->find_entry(other_id)});
+      if (o == Tri::kTrue)
+        r = Tri::kFalse;
+      else if (o == Tri::kUnknown)
+        r = Tri::kUnknown;  // if the other applies, this one does not
     }
     out.trace.push_back({TraceStep::Kind::kEntry, r, &entry});
     results.emplace_back(&entry, r);
@@ -166,8 +190,7 @@ Classification classify(const Item& item, Date date, const rules::RuleSetPtr& ru
           add_missing(note.when, item, m, out.missing);
       if (!e->contains.empty() && out.contained)
         for (const auto& mi : out.contained->missing)
-          if (std::find(out.missing.begin(), out.missing.end(), mi) == out.missing.end())
-            out.missing.push_back(mi);
+          if (std::find(out.missing.begin(), out.missing.end(), mi) == out.missing.end()) out.missing.push_back(mi);
     }
   } else {
     out.status = Status::kNotControlled;

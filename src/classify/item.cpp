@@ -19,7 +19,9 @@ Status check(const std::optional<double>& v, const char* field, double max, bool
   if (!std::isfinite(*v)) return Status::error(std::string(field) + ": must be a finite number");
   if (*v < 0) return Status::error(std::string(field) + ": must not be negative (got " + std::to_string(*v) + ")");
   if (!allow_zero && *v == 0) return Status::error(std::string(field) + ": must be greater than 0");
-  if (*v > max) return Status::error(std::string(field) + ": " + std::to_string(*v) + " is implausibly large (limit " + std::to_string(max) + "); check the unit");
+  if (*v > max)
+    return Status::error(std::string(field) + ": " + std::to_string(*v) + " is implausibly large (limit " +
+                         std::to_string(max) + "); check the unit");
   return Status::ok();
 }
 
@@ -32,9 +34,12 @@ Status check_rate(double rate) {
 
 const char* tri_name(Tri t) {
   switch (t) {
-    case Tri::kFalse: return "no";
-    case Tri::kTrue: return "yes";
-    case Tri::kUnknown: return "unknown";
+    case Tri::kFalse:
+      return "no";
+    case Tri::kTrue:
+      return "yes";
+    case Tri::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }

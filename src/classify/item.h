@@ -35,22 +35,22 @@ struct Item {
   std::string vendor;
   ItemKind kind = ItemKind::kIc;
 
-  std::vector<ProcessingUnit> units;  // rates summed over units (Technical Note: aggregate TPP)
-  std::optional<double> tpp_declared;        // TPP as published by the vendor; overrides the rates
-  std::optional<double> die_area_mm2;        // applicable die area: non-planar logic dies
-  std::optional<double> memory_bw_gbs;       // total DRAM/HBM bandwidth of the package or stack
-  std::optional<double> hbm_stack_area_mm2;  // HBM: area of the package or stack
-  std::optional<double> interconnect_bw_gbs; // aggregate bidirectional I/O bandwidth
+  std::vector<ProcessingUnit> units;          // rates summed over units (Technical Note: aggregate TPP)
+  std::optional<double> tpp_declared;         // TPP as published by the vendor; overrides the rates
+  std::optional<double> die_area_mm2;         // applicable die area: non-planar logic dies
+  std::optional<double> memory_bw_gbs;        // total DRAM/HBM bandwidth of the package or stack
+  std::optional<double> hbm_stack_area_mm2;   // HBM: area of the package or stack
+  std::optional<double> interconnect_bw_gbs;  // aggregate bidirectional I/O bandwidth
   std::optional<double> transistors_billion;
-  std::optional<int> hbm_stacks;             // 0 = no HBM; an IC with > 0 has co-packaged HBM
-  Tri datacenter = Tri::kUnknown;            // designed or marketed for use in datacenters
+  std::optional<int> hbm_stacks;   // 0 = no HBM; an IC with > 0 has co-packaged HBM
+  Tri datacenter = Tri::kUnknown;  // designed or marketed for use in datacenters
   // Descriptive parameters kept for reports (capability model), not used by any rule today.
   std::optional<double> memory_gb;
   std::optional<double> tdp_w;
   std::optional<int> release_year;
   std::string process_node;
   std::string dominant_function;  // co-packaged HBM: "processing" (default) or "memory"
-  std::string base_eccn;  // another CCL entry describing the item (e.g. "5A992"), for .z paragraphs
+  std::string base_eccn;          // another CCL entry describing the item (e.g. "5A992"), for .z paragraphs
 
   // Computers and assemblies: the IC they contain and how many.
   std::shared_ptr<const Item> contained_ic;

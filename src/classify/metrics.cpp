@@ -115,13 +115,13 @@ std::string describe_derivation(std::string_view metric, const Item& item, const
     std::string units;
     if (item.units.size() > 1 || (item.units.size() == 1 && item.units[0].count > 1))
       units = ", rates summed over " + std::to_string(item.units.size()) + " processing unit kind(s)";
-    return s + " -> highest: " + format_fixed(*m.tpp, 4) + " (" + std::string(kPrecisionNames[m.tpp_precision]) +
-           ")" + units + "; dense rates, precisions without a claimed rate contribute nothing";
+    return s + " -> highest: " + format_fixed(*m.tpp, 4) + " (" + std::string(kPrecisionNames[m.tpp_precision]) + ")" +
+           units + "; dense rates, precisions without a claimed rate contribute nothing";
   }
   if (metric == "pd") {
     if (!m.pd) return "unknown: needs TPP and applicable die area";
-    return format_fixed(*m.tpp, 4) + " / " + format_fixed(*item.die_area_mm2, 4) + " mm2 (die_area_mm2 as applicable die area) = " +
-           format_fixed(*m.pd, 4);
+    return format_fixed(*m.tpp, 4) + " / " + format_fixed(*item.die_area_mm2, 4) +
+           " mm2 (die_area_mm2 as applicable die area) = " + format_fixed(*m.pd, 4);
   }
   if (metric == "mbd") {
     if (!m.mbd) return "unknown: needs memory bandwidth and package/stack area";

@@ -22,12 +22,12 @@ struct TppTerm {
 };
 
 struct Metrics {
-  std::optional<double> tpp;     // 2 x MacTOPS x bit length, highest over precisions
+  std::optional<double> tpp;  // 2 x MacTOPS x bit length, highest over precisions
   std::vector<TppTerm> tpp_terms;
-  std::size_t tpp_precision = 0; // the precision that gave the maximum
-  bool tpp_declared = false;     // TPP is the vendor's published figure, not computed from rates
-  std::optional<double> pd;      // TPP / applicable die area
-  std::optional<double> mbd;     // memory bandwidth / package or stack area
+  std::size_t tpp_precision = 0;  // the precision that gave the maximum
+  bool tpp_declared = false;      // TPP is the vendor's published figure, not computed from rates
+  std::optional<double> pd;       // TPP / applicable die area
+  std::optional<double> mbd;      // memory bandwidth / package or stack area
   std::optional<double> io_bw;
   std::optional<double> dram_bw;
   std::optional<double> transistors_billion;

@@ -2,7 +2,6 @@
 // on a date, on several dates (--compare-dates), or under a scenario.
 #include <iostream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "classify/classifier.h"
@@ -86,7 +85,8 @@ int run(const ClassifyOptions& o, const char* argv0) {
     }
     catalog = std::move(loaded).value();
   }
-  const bool single = !o.item_json.empty() || !o.item_file.empty() || !o.text_fields.empty() || !o.number_fields.empty();
+  const bool single =
+      !o.item_json.empty() || !o.item_file.empty() || !o.text_fields.empty() || !o.number_fields.empty();
   if (single) {
     nlohmann::json j = nlohmann::json::object();
     if (!o.item_json.empty() || !o.item_file.empty()) {
@@ -119,7 +119,8 @@ int run(const ClassifyOptions& o, const char* argv0) {
       for (const auto& r : catalog.rows)
         if (r.item.id == item->contained_id) item.value().contained_ic = std::make_shared<const classify::Item>(r.item);
       if (!item->contained_ic) {
-        std::cerr << "chipgate: field contains_id: no IC '" << item->contained_id << "' (give it inline as \"contains\" or in --catalog)\n";
+        std::cerr << "chipgate: field contains_id: no IC '" << item->contained_id
+                  << "' (give it inline as \"contains\" or in --catalog)\n";
         return kExitFatal;
       }
     }
@@ -135,7 +136,8 @@ int run(const ClassifyOptions& o, const char* argv0) {
   for (const auto& row : catalog.rows) {
     if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), row.item.id) == o.only.end()) continue;
     Evaluated ev{&row.item, {}};
-    for (std::size_t i = 0; i < dates.size(); ++i) ev.results.push_back(classify::classify(row.item, dates[i], rule_sets[i]));
+    for (std::size_t i = 0; i < dates.size(); ++i)
+      ev.results.push_back(classify::classify(row.item, dates[i], rule_sets[i]));
     evaluated.push_back(std::move(ev));
   }
 
@@ -150,10 +152,13 @@ int run(const ClassifyOptions& o, const char* argv0) {
         j = {{"id", ev.item->id}, {"changed", changed(ev)}, {"dates", nlohmann::ordered_json::array()}};
         for (const auto& r : ev.results) j["dates"].push_back(io::classification_to_json(*ev.item, r));
       }
-      if (o.format == "jsonl") std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-      else all.push_back(std::move(j));
+      if (o.format == "jsonl")
+        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+      else
+        all.push_back(std::move(j));
     }
-    if (o.format == "json") std::cout << all.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    if (o.format == "json")
+      std::cout << all.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else if (o.format == "csv") {
     std::cout << io::classification_csv_header();
     for (const auto& ev : evaluated)
@@ -167,8 +172,9 @@ int run(const ClassifyOptions& o, const char* argv0) {
         std::string missing;
         for (const auto& m : r.missing) missing += (missing.empty() ? "" : ",") + m;
         rows.push_back({ev.item->id, classify::status_name(r.status), eccn_cell(r),
-                        r.metrics.tpp ? format_fixed(*r.metrics.tpp, 1) : "?", r.metrics.pd ? format_fixed(*r.metrics.pd, 2) : "?",
-                        missing, r.rules ? r.rules->label() : "(none in force)"});
+                        r.metrics.tpp ? format_fixed(*r.metrics.tpp, 1) : "?",
+                        r.metrics.pd ? format_fixed(*r.metrics.pd, 2) : "?", missing,
+                        r.rules ? r.rules->label() : "(none in force)"});
       }
     } else {
       std::vector<std::string> header = {"ID"};
@@ -187,7 +193,9 @@ int run(const ClassifyOptions& o, const char* argv0) {
     if (o.explain) {
       for (const auto& ev : evaluated)
         for (const auto& r : ev.results)
-          std::cout << "\n" << ev.item->id << " on " << r.date.to_string() << ":\n" << io::trace_to_text(io::trace_to_json(*ev.item, r));
+          std::cout << "\n"
+                    << ev.item->id << " on " << r.date.to_string() << ":\n"
+                    << io::trace_to_text(io::trace_to_json(*ev.item, r));
     }
     std::cout << "\n" << evaluated.size() << " item(s) classified";
     if (!catalog.errors.empty()) std::cout << ", " << catalog.errors.size() << " row(s) with errors (see stderr)";
@@ -202,22 +210,28 @@ int run(const ClassifyOptions& o, const char* argv0) {
 
 void add_classify_command(CLI::App& app, int& exit_code, const char* argv0) {
   static ClassifyOptions o;
-  auto* cmd = app.add_subcommand("classify", "Classify items (ECCN 3A090/4A090/.z) from datasheet parameters, with the reasoning");
+  auto* cmd = app.add_subcommand("classify",
+                                 "Classify items (ECCN 3A090/4A090/.z) from datasheet parameters, with the reasoning");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
   cmd->add_option("--catalog", o.catalog, "Catalog: CSV in the accelerators.csv layout, or JSON Lines (.jsonl)");
   cmd->add_option("--date", o.date, "As-of date YYYY-MM-DD or 'today' (default today)");
   cmd->add_option("--compare-dates", o.compare_dates, "Classify on each date and show what changed")->expected(1, -1);
-  cmd->add_option("--scenario", o.scenario, "A hypothetical patch over the version in force (see 'chipgate rules list')");
-  cmd->add_option("--format", o.format, "table, json, jsonl or csv")->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+  cmd->add_option("--scenario", o.scenario,
+                  "A hypothetical patch over the version in force (see 'chipgate rules list')");
+  cmd->add_option("--format", o.format, "table, json, jsonl or csv")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
   cmd->add_flag("--explain", o.explain, "With --format table: print every item's trace");
   cmd->add_option("--only", o.only, "Only these catalog ids");
-  cmd->add_option("--json", o.item_json, "One item as a JSON object (catalog field names; \"rates\": {precision: TOPS})");
+  cmd->add_option("--json", o.item_json,
+                  "One item as a JSON object (catalog field names; \"rates\": {precision: TOPS})");
   cmd->add_option("--item", o.item_file, "One item from a JSON file");
   auto text = [&](const char* flag, const char* field, const char* help) {
-    cmd->add_option_function<std::string>(flag, [field](const std::string& v) { o.text_fields[field] = v; }, help);
+    cmd->add_option_function<std::string>(
+        flag, [field](const std::string& v) { o.text_fields[field] = v; }, help);
   };
   auto number = [&](const char* flag, const char* field, const char* help) {
-    cmd->add_option_function<double>(flag, [field](const double& v) { o.number_fields[field] = v; }, help);
+    cmd->add_option_function<double>(
+        flag, [field](const double& v) { o.number_fields[field] = v; }, help);
   };
   text("--id", "id", "Item id");
   text("--name", "name", "Item name");

@@ -1,10 +1,9 @@
 // Shared pieces of the chipgate command: locating the rules directory, exit codes.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "core/result.h"
 #include "rules/registry.h"

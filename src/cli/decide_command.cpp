@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "classify/classifier.h"
@@ -95,7 +94,8 @@ int run(const DecideOptions& o, const char* argv0) {
 
   io::DecisionSummary summary;
   std::vector<io::RowError> errors = book->errors;
-  std::vector<std::vector<std::string>> table = {{"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
+  std::vector<std::vector<std::string>> table = {
+      {"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (o.format == "csv") std::cout << io::decision_csv_header();
 
@@ -121,7 +121,8 @@ int run(const DecideOptions& o, const char* argv0) {
       }
       const auto key = std::make_pair(static_cast<const void*>(it->second), static_cast<const void*>(rs.value().get()));
       auto cached = classified.find(key);
-      if (cached == classified.end()) cached = classified.emplace(key, classify::classify(*it->second, date, rs.value())).first;
+      if (cached == classified.end())
+        cached = classified.emplace(key, classify::classify(*it->second, date, rs.value())).first;
       per_date.push_back(license::decide(line, *it->second, cached->second, rs.value(), ctx));
     }
     if (!problem.empty()) {
@@ -137,11 +138,16 @@ int run(const DecideOptions& o, const char* argv0) {
       } else {
         bool changed = false;
         for (const auto& d : per_date) changed = changed || d.license_required != per_date.front().license_required;
-        j = {{"order_id", line.order_id}, {"line", line.line}, {"changed", changed}, {"dates", nlohmann::ordered_json::array()}};
+        j = {{"order_id", line.order_id},
+             {"line", line.line},
+             {"changed", changed},
+             {"dates", nlohmann::ordered_json::array()}};
         for (const auto& d : per_date) j["dates"].push_back(io::decision_to_json(line, d, snapshot));
       }
-      if (o.format == "jsonl") std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-      else all.push_back(std::move(j));
+      if (o.format == "jsonl")
+        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+      else
+        all.push_back(std::move(j));
     } else if (o.format == "csv") {
       for (const auto& d : per_date) std::cout << io::decision_csv_row(line, d);
     } else {
@@ -152,7 +158,9 @@ int run(const DecideOptions& o, const char* argv0) {
         std::string eccn;
         for (const auto& e : d.classification.eccns) eccn += (eccn.empty() ? "" : ",") + e;
         table.push_back({line.order_id, line.line, d.date.to_string(), line.product_id, eccn.empty() ? "-" : eccn,
-                         !d.license_required ? "undetermined" : *d.license_required ? "REQUIRED" : "no",
+                         !d.license_required   ? "undetermined"
+                         : *d.license_required ? "REQUIRED"
+                                               : "no",
                          d.review_policy ? rules::review_policy_code(*d.review_policy) : "", ex, parties});
       }
     }
@@ -164,7 +172,8 @@ int run(const DecideOptions& o, const char* argv0) {
   } else if (o.format == "table") {
     std::cout << io::render_table(table) << "\n" << summary.to_json().dump(2) << "\n" << io::kDisclaimer << "\n";
   }
-  if (o.summary && o.format != "table" && o.format != "json") std::cerr << "summary: " << summary.to_json().dump() << "\n";
+  if (o.summary && o.format != "table" && o.format != "json")
+    std::cerr << "summary: " << summary.to_json().dump() << "\n";
   std::sort(errors.begin(), errors.end(), [](const io::RowError& a, const io::RowError& b) { return a.row < b.row; });
   for (const auto& e : errors) std::cerr << e.to_string() << "\n";
   return errors.empty() ? kExitOk : kExitRowErrors;
@@ -174,14 +183,17 @@ int run(const DecideOptions& o, const char* argv0) {
 
 void add_decide_command(CLI::App& app, int& exit_code, const char* argv0) {
   static DecideOptions o;
-  auto* cmd = app.add_subcommand("decide", "Decide shipments: licence required or not, why, review policy, licence exceptions");
+  auto* cmd =
+      app.add_subcommand("decide", "Decide shipments: licence required or not, why, review policy, licence exceptions");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
   cmd->add_option("--orders", o.orders, "Order book: CSV or JSON Lines (.jsonl)")->required();
   cmd->add_option("--catalog", o.catalog, "Catalog the orders' product_id refer to")->required();
   cmd->add_option("--date", o.date, "As-of date for lines without one (default today)");
-  cmd->add_option("--compare-dates", o.compare_dates, "Decide every line on each date (overrides line dates)")->expected(1, -1);
+  cmd->add_option("--compare-dates", o.compare_dates, "Decide every line on each date (overrides line dates)")
+      ->expected(1, -1);
   cmd->add_option("--scenario", o.scenario, "A hypothetical patch over the version in force");
-  cmd->add_option("--format", o.format, "table, json, jsonl or csv")->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+  cmd->add_option("--format", o.format, "table, json, jsonl or csv")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
   cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
   cmd->add_flag("--summary", o.summary, "With jsonl/csv: print the outcome summary to stderr");

@@ -1,6 +1,5 @@
 // chipgate rules list | show VERSION [--scenario NAME] | check: the regulation versions as data.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
@@ -30,20 +29,27 @@ nlohmann::json rule_set_json(const rules::RuleSet& rs) {
                       {"hash", rs.hash},
                       {"files", rs.files}};
   if (rs.version.compliance_date) j["compliance_date"] = rs.version.compliance_date->to_string();
-  if (rs.scenario) j["scenario"] = {{"name", rs.scenario->name}, {"title", rs.scenario->title}, {"description", rs.scenario->description}};
+  if (rs.scenario)
+    j["scenario"] = {
+        {"name", rs.scenario->name}, {"title", rs.scenario->title}, {"description", rs.scenario->description}};
   j["conventions"]["bit_length"] = rs.conventions.bit_length;
   for (const auto& [k, v] : rs.conventions.notes) j["conventions"]["notes"][k] = v;
   for (const auto& e : rs.entries) {
     nlohmann::json ej = {{"id", e.id}, {"title", e.title}, {"citation", e.citation}, {"source", e.source.to_string()}};
     for (auto k : e.applies_to) ej["applies_to"].push_back(rules::item_kind_name(k));
     for (const auto& p : e.prongs)
-      ej["prongs"].push_back({{"id", p.id}, {"text", p.text}, {"all", condition_list(p.all)}, {"source", p.source.to_string()}});
+      ej["prongs"].push_back(
+          {{"id", p.id}, {"text", p.text}, {"all", condition_list(p.all)}, {"source", p.source.to_string()}});
     if (!e.contains.empty()) ej["contains"] = e.contains;
     if (!e.unless.empty()) ej["unless"] = e.unless;
     j["entries"].push_back(ej);
   }
   for (const auto& n : rs.notes)
-    j["notes"].push_back({{"id", n.id}, {"citation", n.citation}, {"text", n.text}, {"excludes", n.excludes}, {"when", condition_list(n.when)},
+    j["notes"].push_back({{"id", n.id},
+                          {"citation", n.citation},
+                          {"text", n.text},
+                          {"excludes", n.excludes},
+                          {"when", condition_list(n.when)},
                           {"source", n.source.to_string()}});
   if (!rs.z.eccns.empty()) j["z_paragraphs"] = {{"eccns", rs.z.eccns}, {"citation", rs.z.citation}};
   return j;
@@ -51,8 +57,9 @@ nlohmann::json rule_set_json(const rules::RuleSet& rs) {
 
 void print_rule_set_text(const rules::RuleSet& rs) {
   std::cout << "Rule version " << rs.label() << ": " << rs.version.title << "\n"
-            << "  " << rs.version.federal_register << (rs.version.fr_doc.empty() ? "" : " (FR Doc " + rs.version.fr_doc + ")")
-            << ", effective " << rs.version.effective.to_string();
+            << "  " << rs.version.federal_register
+            << (rs.version.fr_doc.empty() ? "" : " (FR Doc " + rs.version.fr_doc + ")") << ", effective "
+            << rs.version.effective.to_string();
   if (rs.version.compliance_date) std::cout << ", compliance date " << rs.version.compliance_date->to_string();
   std::cout << (rs.version.enforced ? "" : "  [in the text, NOT enforced]") << "\n  hash " << rs.hash << "\n  files:";
   for (const auto& f : rs.files) std::cout << " " << f;
@@ -118,17 +125,23 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
     if (format == "json") {
       nlohmann::json j = {{"versions", nlohmann::json::array()}, {"scenarios", nlohmann::json::array()}};
       for (const auto& v : reg.value()->versions())
-        j["versions"].push_back({{"id", v->version.id}, {"effective", v->version.effective.to_string()},
-                                 {"federal_register", v->version.federal_register}, {"title", v->version.title},
-                                 {"enforced", v->version.enforced}, {"hash", v->hash}});
+        j["versions"].push_back({{"id", v->version.id},
+                                 {"effective", v->version.effective.to_string()},
+                                 {"federal_register", v->version.federal_register},
+                                 {"title", v->version.title},
+                                 {"enforced", v->version.enforced},
+                                 {"hash", v->hash}});
       for (const auto& s : reg.value()->scenarios())
-        j["scenarios"].push_back({{"name", s.name}, {"title", s.title}, {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
+        j["scenarios"].push_back({{"name", s.name},
+                                  {"title", s.title},
+                                  {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
       std::cout << j.dump(2) << "\n";
       return;
     }
     std::vector<std::vector<std::string>> rows = {{"VERSION", "EFFECTIVE", "FEDERAL REGISTER", "ENFORCED", "TITLE"}};
     for (const auto& v : reg.value()->versions())
-      rows.push_back({v->version.id, v->version.effective.to_string(), v->version.federal_register, v->version.enforced ? "yes" : "NO",
+      rows.push_back({v->version.id, v->version.effective.to_string(), v->version.federal_register,
+                      v->version.enforced ? "yes" : "NO",
                       v->version.title.substr(0, 70) + (v->version.title.size() > 70 ? "..." : "")});
     std::cout << io::render_table(rows) << "\n";
     std::vector<std::vector<std::string>> srows = {{"SCENARIO", "PATCHES", "TITLE"}};
@@ -138,7 +151,8 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
   });
 
   static std::string version, scenario;
-  auto* show = cmd->add_subcommand("show", "Show one version (or a date's version), resolved, optionally under a scenario");
+  auto* show =
+      cmd->add_subcommand("show", "Show one version (or a date's version), resolved, optionally under a scenario");
   show->add_option("--rules", rules_dir, "Rules directory");
   show->add_option("VERSION", version, "Version id or a date (YYYY-MM-DD or 'today')")->required();
   show->add_option("--scenario", scenario, "Apply a scenario over the version");
@@ -156,8 +170,10 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
       exit_code = kExitFatal;
       return;
     }
-    if (format == "json") std::cout << rule_set_json(*rs.value()).dump(2) << "\n";
-    else print_rule_set_text(*rs.value());
+    if (format == "json")
+      std::cout << rule_set_json(*rs.value()).dump(2) << "\n";
+    else
+      print_rule_set_text(*rs.value());
   });
 
   auto* check = cmd->add_subcommand("check", "Validate every rule file and scenario; exit 0 when all resolve");

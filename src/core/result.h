@@ -33,7 +33,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected
+  Result(T value) : data_(std::move(value)) {}         // NOLINT: implicit by design, like std::expected
   Result(Status status) : data_(std::move(status)) {}  // NOLINT
 
   static Result error(std::string message) { return Result(Status::error(std::move(message))); }

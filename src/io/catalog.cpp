@@ -4,10 +4,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "core/json_util.h"
 #include "io/csv.h"
@@ -42,24 +41,56 @@ std::string printable(std::string_view s) { return std::string(s.substr(0, 60));
 
 // The fields every input format shares; CSV columns and JSON keys use these names.
 enum class Field {
-  kId, kVendor, kName, kKind, kReleaseYear, kDatacenter, kTppPublished, kDieArea, kTransistors,
-  kMemoryGb, kMemoryBw, kHbmStacks, kHbmArea, kInterconnect, kTdp, kProcessNode, kContainsId,
-  kContainsCount, kBaseEccn, kDominantFunction, kIgnored, kRate,
+  kId,
+  kVendor,
+  kName,
+  kKind,
+  kReleaseYear,
+  kDatacenter,
+  kTppPublished,
+  kDieArea,
+  kTransistors,
+  kMemoryGb,
+  kMemoryBw,
+  kHbmStacks,
+  kHbmArea,
+  kInterconnect,
+  kTdp,
+  kProcessNode,
+  kContainsId,
+  kContainsCount,
+  kBaseEccn,
+  kDominantFunction,
+  kIgnored,
+  kRate,
 };
 
 const std::unordered_map<std::string_view, Field>& field_names() {
   static const std::unordered_map<std::string_view, Field> names = {
-      {"id", Field::kId}, {"vendor", Field::kVendor}, {"name", Field::kName}, {"kind", Field::kKind},
-      {"release_year", Field::kReleaseYear}, {"datacenter", Field::kDatacenter},
-      {"tpp_published", Field::kTppPublished}, {"die_area_mm2", Field::kDieArea},
-      {"transistors_billion", Field::kTransistors}, {"memory_gb", Field::kMemoryGb},
-      {"memory_bw_gbs", Field::kMemoryBw}, {"hbm_stacks", Field::kHbmStacks},
-      {"hbm_stack_area_mm2", Field::kHbmArea}, {"interconnect_bw_gbs", Field::kInterconnect},
-      {"tdp_w", Field::kTdp}, {"process_node", Field::kProcessNode}, {"contains_id", Field::kContainsId},
-      {"contains_count", Field::kContainsCount}, {"base_eccn", Field::kBaseEccn},
+      {"id", Field::kId},
+      {"vendor", Field::kVendor},
+      {"name", Field::kName},
+      {"kind", Field::kKind},
+      {"release_year", Field::kReleaseYear},
+      {"datacenter", Field::kDatacenter},
+      {"tpp_published", Field::kTppPublished},
+      {"die_area_mm2", Field::kDieArea},
+      {"transistors_billion", Field::kTransistors},
+      {"memory_gb", Field::kMemoryGb},
+      {"memory_bw_gbs", Field::kMemoryBw},
+      {"hbm_stacks", Field::kHbmStacks},
+      {"hbm_stack_area_mm2", Field::kHbmArea},
+      {"interconnect_bw_gbs", Field::kInterconnect},
+      {"tdp_w", Field::kTdp},
+      {"process_node", Field::kProcessNode},
+      {"contains_id", Field::kContainsId},
+      {"contains_count", Field::kContainsCount},
+      {"base_eccn", Field::kBaseEccn},
       {"dominant_function", Field::kDominantFunction},
       // Descriptive columns of the shared layout that no rule reads.
-      {"memory_type", Field::kIgnored}, {"notes", Field::kIgnored}, {"source_urls", Field::kIgnored},
+      {"memory_type", Field::kIgnored},
+      {"notes", Field::kIgnored},
+      {"source_urls", Field::kIgnored},
   };
   return names;
 }
@@ -97,8 +128,10 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
     if (cell.empty()) return "";
     auto v = parse_number(cell);
     if (!v) return v.message();
-    if (v.value() != std::floor(v.value()) || v.value() < static_cast<double>(lo) || v.value() > static_cast<double>(hi))
-      return "'" + printable(cell) + "' must be a whole number between " + std::to_string(lo) + " and " + std::to_string(hi);
+    if (v.value() != std::floor(v.value()) || v.value() < static_cast<double>(lo) ||
+        v.value() > static_cast<double>(hi))
+      return "'" + printable(cell) + "' must be a whole number between " + std::to_string(lo) + " and " +
+             std::to_string(hi);
     out = static_cast<int>(v.value());
     return "";
   };
@@ -107,8 +140,12 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
       if (cell.empty()) return "empty id";
       item.id = cell;
       return "";
-    case Field::kVendor: item.vendor = cell; return "";
-    case Field::kName: item.name = cell; return "";
+    case Field::kVendor:
+      item.vendor = cell;
+      return "";
+    case Field::kName:
+      item.name = cell;
+      return "";
     case Field::kKind: {
       auto k = classify::parse_item_kind(cell);
       if (!k) return "'" + printable(cell) + "' is not an item kind (gpu, asic, ic, hbm_stack, hbm, computer, server)";
@@ -127,29 +164,43 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
       item.release_year = y;
       return e;
     }
-    case Field::kTppPublished: return number(item.tpp_declared);
-    case Field::kDieArea: return number(item.die_area_mm2);
-    case Field::kTransistors: return number(item.transistors_billion);
-    case Field::kMemoryGb: return number(item.memory_gb);
-    case Field::kMemoryBw: return number(item.memory_bw_gbs);
-    case Field::kHbmArea: return number(item.hbm_stack_area_mm2);
-    case Field::kInterconnect: return number(item.interconnect_bw_gbs);
-    case Field::kTdp: return number(item.tdp_w);
+    case Field::kTppPublished:
+      return number(item.tpp_declared);
+    case Field::kDieArea:
+      return number(item.die_area_mm2);
+    case Field::kTransistors:
+      return number(item.transistors_billion);
+    case Field::kMemoryGb:
+      return number(item.memory_gb);
+    case Field::kMemoryBw:
+      return number(item.memory_bw_gbs);
+    case Field::kHbmArea:
+      return number(item.hbm_stack_area_mm2);
+    case Field::kInterconnect:
+      return number(item.interconnect_bw_gbs);
+    case Field::kTdp:
+      return number(item.tdp_w);
     case Field::kHbmStacks: {
       std::optional<int> n;
       auto e = integer(n, 0, 64);
       item.hbm_stacks = n;
       return e;
     }
-    case Field::kProcessNode: item.process_node = cell; return "";
-    case Field::kContainsId: item.contained_id = cell; return "";
+    case Field::kProcessNode:
+      item.process_node = cell;
+      return "";
+    case Field::kContainsId:
+      item.contained_id = cell;
+      return "";
     case Field::kContainsCount: {
       std::optional<int> n;
       auto e = integer(n, 1, 1000000);
       if (n) item.contained_count = *n;
       return e;
     }
-    case Field::kBaseEccn: item.base_eccn = cell; return "";
+    case Field::kBaseEccn:
+      item.base_eccn = cell;
+      return "";
     case Field::kDominantFunction:
       if (cell.empty() || cell == "processing" || cell == "memory") {
         item.dominant_function = cell;
@@ -165,7 +216,8 @@ std::string apply_text(Item& item, Field f, std::size_t precision, std::string_v
       item.units.front().dense_rate[precision] = v.value();
       return "";
     }
-    case Field::kIgnored: return "";
+    case Field::kIgnored:
+      return "";
   }
   return "";
 }
@@ -204,8 +256,10 @@ Result<Catalog> parse_catalog_csv(std::string_view text) {
   CsvRecord header;
   std::string error;
   CsvStatus st = reader.next(header, error);
-  if (st == CsvStatus::kEnd) return Result<Catalog>::error("catalog is empty: expected a header row with an 'id' column");
-  if (st == CsvStatus::kError) return Result<Catalog>::error("row " + std::to_string(header.line) + ": header: " + error);
+  if (st == CsvStatus::kEnd)
+    return Result<Catalog>::error("catalog is empty: expected a header row with an 'id' column");
+  if (st == CsvStatus::kError)
+    return Result<Catalog>::error("row " + std::to_string(header.line) + ": header: " + error);
 
   struct Column {
     Field field;
@@ -217,7 +271,8 @@ Result<Catalog> parse_catalog_csv(std::string_view text) {
   for (const auto& raw : header.fields) {
     const std::string name(trim(raw));
     auto rate = rate_column(name);
-    if (!rate) return Result<Catalog>::error("row " + std::to_string(header.line) + ", column " + name + ": " + rate.message());
+    if (!rate)
+      return Result<Catalog>::error("row " + std::to_string(header.line) + ", column " + name + ": " + rate.message());
     if (rate.value() != kPrecisionCount) {
       columns.push_back({Field::kRate, rate.value(), name});
       continue;
@@ -227,7 +282,9 @@ Result<Catalog> parse_catalog_csv(std::string_view text) {
     columns.push_back({it == field_names().end() ? Field::kIgnored : it->second, kPrecisionCount, name});
     has_id = has_id || name == "id";
   }
-  if (!has_id) return Result<Catalog>::error("row " + std::to_string(header.line) + ": no 'id' column: this is not a catalog in the accelerators.csv layout");
+  if (!has_id)
+    return Result<Catalog>::error("row " + std::to_string(header.line) +
+                                  ": no 'id' column: this is not a catalog in the accelerators.csv layout");
 
   Catalog catalog;
   std::unordered_map<std::string, std::size_t> seen;  // id -> row
@@ -238,8 +295,9 @@ Result<Catalog> parse_catalog_csv(std::string_view text) {
       continue;
     }
     if (rec.fields.size() != columns.size()) {
-      catalog.errors.push_back({rec.line, "", "has " + std::to_string(rec.fields.size()) + " fields, the header has " +
-                                                  std::to_string(columns.size())});
+      catalog.errors.push_back(
+          {rec.line, "",
+           "has " + std::to_string(rec.fields.size()) + " fields, the header has " + std::to_string(columns.size())});
       continue;
     }
     Item item;
@@ -365,7 +423,8 @@ Result<Catalog> parse_catalog_jsonl(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t nl = text.find('\n', pos);
-    const std::string_view line = trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    const std::string_view line =
+        trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
     if (line.empty()) continue;
@@ -381,7 +440,8 @@ Result<Catalog> parse_catalog_jsonl(std::string_view text) {
       continue;
     }
     if (auto [it, fresh] = seen.emplace(item->id, line_no); !fresh) {
-      catalog.errors.push_back({line_no, "id", "duplicate id '" + item->id + "' (first at row " + std::to_string(it->second) + ")"});
+      catalog.errors.push_back(
+          {line_no, "id", "duplicate id '" + item->id + "' (first at row " + std::to_string(it->second) + ")"});
       continue;
     }
     catalog.rows.push_back({line_no, std::move(item).value()});
@@ -408,7 +468,8 @@ void link_contained(Catalog& catalog) {
     kept.push_back(std::move(r));
   }
   catalog.rows = std::move(kept);
-  std::sort(catalog.errors.begin(), catalog.errors.end(), [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  std::sort(catalog.errors.begin(), catalog.errors.end(),
+            [](const RowError& a, const RowError& b) { return a.row < b.row; });
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -426,7 +487,7 @@ Result<Catalog> load_catalog(const std::string& path) {
   const auto dot = path.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
   auto catalog = (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") ? parse_catalog_jsonl(text.value())
-                                                                          : parse_catalog_csv(text.value());
+                                                                         : parse_catalog_csv(text.value());
   if (!catalog) return Result<Catalog>::error(path + ": " + catalog.message());
   return catalog;
 }

@@ -16,18 +16,24 @@ namespace {
 
 const char* test_result(Tri t) {
   switch (t) {
-    case Tri::kTrue: return "pass";
-    case Tri::kFalse: return "fail";
-    case Tri::kUnknown: return "unknown";
+    case Tri::kTrue:
+      return "pass";
+    case Tri::kFalse:
+      return "fail";
+    case Tri::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
 
 const char* entry_result(Tri t) {
   switch (t) {
-    case Tri::kTrue: return "applies";
-    case Tri::kFalse: return "does not apply";
-    case Tri::kUnknown: return "undetermined";
+    case Tri::kTrue:
+      return "applies";
+    case Tri::kFalse:
+      return "does not apply";
+    case Tri::kUnknown:
+      return "undetermined";
   }
   return "undetermined";
 }
@@ -38,7 +44,8 @@ json number_or_null(const std::optional<double>& v) { return v ? json(*v) : json
 // it would flip: "holds if die_area_mm2 <= 400 (2368 / 5.92)". Tells the user what to look up.
 std::string would_decide(const rules::Condition& c, const Item& item, const classify::Metrics& m) {
   if (c.kind == rules::Condition::Kind::kFlag)
-    return "holds if the item is " + std::string(c.flag_value ? "" : "not ") + "designed or marketed for use in datacenters";
+    return "holds if the item is " + std::string(c.flag_value ? "" : "not ") +
+           "designed or marketed for use in datacenters";
   double numerator = 0;
   std::string denominator;
   if (c.name == "pd" && m.tpp && !item.die_area_mm2) {
@@ -54,10 +61,18 @@ std::string would_decide(const rules::Condition& c, const Item& item, const clas
   // x / a OP t  <=>  a INV(OP) x / t, for a > 0.
   const char* inverse = "";
   switch (c.op) {
-    case rules::Op::kGreaterEqual: inverse = "<="; break;
-    case rules::Op::kGreater: inverse = "<"; break;
-    case rules::Op::kLessEqual: inverse = ">="; break;
-    case rules::Op::kLess: inverse = ">"; break;
+    case rules::Op::kGreaterEqual:
+      inverse = "<=";
+      break;
+    case rules::Op::kGreater:
+      inverse = "<";
+      break;
+    case rules::Op::kLessEqual:
+      inverse = ">=";
+      break;
+    case rules::Op::kLess:
+      inverse = ">";
+      break;
   }
   return "holds if " + denominator + " " + inverse + " " + format_fixed(numerator / c.value, 2) + " (" +
          format_fixed(numerator, 4) + " / " + format_number(c.value) + ")";
@@ -120,7 +135,9 @@ json trace_to_json(const Item& item, const Classification& c) {
     trace.push_back({{"step", "rules"},
                      {"text", "No advanced-computing rule version is in force on " + c.date.to_string() +
                                   ": ECCNs 3A090 and 4A090 did not exist before the first version took effect."}});
-    trace.push_back({{"step", "conclusion"}, {"status", "not_controlled"}, {"text", "None of the advanced-computing entries applies on this date."}});
+    trace.push_back({{"step", "conclusion"},
+                     {"status", "not_controlled"},
+                     {"text", "None of the advanced-computing entries applies on this date."}});
     return trace;
   }
   const auto& rs = *c.rules;
@@ -192,7 +209,9 @@ json trace_to_json(const Item& item, const Classification& c) {
                          {"note", s.note->id},
                          {"citation", s.note->citation},
                          {"text", s.note->text},
-                         {"result", s.result == Tri::kTrue ? "excludes" : s.result == Tri::kFalse ? "does not exclude" : "unknown"},
+                         {"result", s.result == Tri::kTrue    ? "excludes"
+                                    : s.result == Tri::kFalse ? "does not exclude"
+                                                              : "unknown"},
                          {"conditions", json::array()}});
         open = &trace.back();
         break;
@@ -200,15 +219,20 @@ json trace_to_json(const Item& item, const Classification& c) {
         if (open) (*open)["conditions"].push_back(condition_json(*s.condition, s.result, item, c));
         break;
       case TraceStep::Kind::kUnless:
-        trace.push_back({{"step", "precedence"},
-                         {"entry", s.entry->id},
-                         {"yields_to", s.other ? s.other->id : ""},
-                         {"result", s.result == Tri::kTrue ? "the other entry applies, so this one does not"
-                                                           : "undetermined: if the other entry applies, this one does not"}});
+        trace.push_back(
+            {{"step", "precedence"},
+             {"entry", s.entry->id},
+             {"yields_to", s.other ? s.other->id : ""},
+             {"result", s.result == Tri::kTrue ? "the other entry applies, so this one does not"
+                                               : "undetermined: if the other entry applies, this one does not"}});
         break;
       case TraceStep::Kind::kContains: {
-        json j = {{"step", "contains"}, {"entry", s.entry->id}, {"requires", s.entry->contains},
-                  {"contained_id", item.contained_id}, {"count", item.contained_count}, {"result", test_result(s.result)}};
+        json j = {{"step", "contains"},
+                  {"entry", s.entry->id},
+                  {"requires", s.entry->contains},
+                  {"contained_id", item.contained_id},
+                  {"count", item.contained_count},
+                  {"result", test_result(s.result)}};
         if (c.contained) {
           j["contained_status"] = classify::status_name(c.contained->status);
           j["contained_eccn"] = c.contained->eccns;
@@ -225,7 +249,10 @@ json trace_to_json(const Item& item, const Classification& c) {
         open = nullptr;
         break;
       case TraceStep::Kind::kScopeNote:
-        trace.push_back({{"step", "scope"}, {"entry", s.entry->id}, {"citation", s.entry->citation}, {"text", s.entry->scope_note},
+        trace.push_back({{"step", "scope"},
+                         {"entry", s.entry->id},
+                         {"citation", s.entry->citation},
+                         {"text", s.entry->scope_note},
                          {"result", "not evaluated for this item"}});
         break;
       case TraceStep::Kind::kZParagraph:
@@ -249,15 +276,16 @@ json trace_to_json(const Item& item, const Classification& c) {
       break;
     }
     case classify::Status::kNotControlled:
-      text = "None of the advanced-computing entries (3A090, 4A090, .z) applies on " + c.date.to_string() + " under rule version " +
-             rs.label() + ". Other ECCNs (e.g. 3A001, 3A991, 4A994, 5A992) or EAR99 may apply; they are outside chipgate's scope.";
+      text = "None of the advanced-computing entries (3A090, 4A090, .z) applies on " + c.date.to_string() +
+             " under rule version " + rs.label() +
+             ". Other ECCNs (e.g. 3A001, 3A991, 4A994, 5A992) or EAR99 may apply; they are outside chipgate's scope.";
       break;
     case classify::Status::kUndetermined: {
       std::string cands, miss;
       for (const auto& e : c.candidates) cands += (cands.empty() ? "" : ", ") + e;
       for (const auto& m : c.missing) miss += (miss.empty() ? "" : ", ") + m;
-      text = "Undetermined on " + c.date.to_string() + ": may fall under " + cands + "; missing " + (miss.empty() ? "(see trace)" : miss) +
-             ". The unknown tests above say what value would decide it.";
+      text = "Undetermined on " + c.date.to_string() + ": may fall under " + cands + "; missing " +
+             (miss.empty() ? "(see trace)" : miss) + ". The unknown tests above say what value would decide it.";
       break;
     }
   }
@@ -273,19 +301,24 @@ json classification_to_json(const Item& item, const Classification& c) {
             {"missing", c.missing}};
   if (!c.candidates.empty()) j["candidates"] = c.candidates;
   j["rules"] = c.rules ? json(c.rules->label()) : json(nullptr);
-  j["metrics"] = {{"tpp", number_or_null(c.metrics.tpp)}, {"pd", number_or_null(c.metrics.pd)}, {"mbd", number_or_null(c.metrics.mbd)}};
+  j["metrics"] = {{"tpp", number_or_null(c.metrics.tpp)},
+                  {"pd", number_or_null(c.metrics.pd)},
+                  {"mbd", number_or_null(c.metrics.mbd)}};
   j["trace"] = trace_to_json(item, c);
   return j;
 }
 
 std::string trace_to_text(const json& trace) {
   std::string out;
-  auto line = [&](int indent, const std::string& s) { out += std::string(static_cast<std::size_t>(indent), ' ') + s + "\n"; };
+  auto line = [&](int indent, const std::string& s) {
+    out += std::string(static_cast<std::size_t>(indent), ' ') + s + "\n";
+  };
   auto conditions = [&](const json& step) {
     for (const auto& cond : step.value("conditions", json::array())) {
       std::string s = cond.value("test", "") + "  [" + cond.value("result", "") + "]";
       if (cond.contains("value") && !cond["value"].is_null())
-        s += "  value " + (cond["value"].is_number() ? format_fixed(cond["value"].get<double>(), 4) : cond["value"].get<std::string>());
+        s += "  value " + (cond["value"].is_number() ? format_fixed(cond["value"].get<double>(), 4)
+                                                     : cond["value"].get<std::string>());
       if (cond.contains("missing")) {
         std::string miss;
         for (const auto& m : cond["missing"]) miss += (miss.empty() ? "" : ", ") + m.get<std::string>();
@@ -299,8 +332,9 @@ std::string trace_to_text(const json& trace) {
     const std::string kind = step.value("step", "");
     if (kind == "rules") {
       if (step.contains("version")) {
-        std::string s = "rules: version " + step["version"].get<std::string>() + " (" + step["federal_register"].get<std::string>() +
-                        ", effective " + step["effective"].get<std::string>() + ")";
+        std::string s = "rules: version " + step["version"].get<std::string>() + " (" +
+                        step["federal_register"].get<std::string>() + ", effective " +
+                        step["effective"].get<std::string>() + ")";
         if (!step["enforced"].get<bool>()) s += " [in the text, not enforced]";
         if (step.contains("scenario")) s += " + scenario " + step["scenario"]["name"].get<std::string>();
         line(2, s);
@@ -310,28 +344,35 @@ std::string trace_to_text(const json& trace) {
     } else if (kind == "metric") {
       std::string v = step["value"].is_null() ? "unknown" : format_fixed(step["value"].get<double>(), 4);
       std::string unit = step.value("unit", "");
-      line(2, "metric " + step["name"].get<std::string>() + " = " + v + (unit.empty() ? "" : " " + unit) + ": " + step["derivation"].get<std::string>());
+      line(2, "metric " + step["name"].get<std::string>() + " = " + v + (unit.empty() ? "" : " " + unit) + ": " +
+                  step["derivation"].get<std::string>());
     } else if (kind == "prong") {
-      line(4, step["entry"].get<std::string>() + " prong " + step["prong"].get<std::string>() + ": " + step["result"].get<std::string>());
+      line(4, step["entry"].get<std::string>() + " prong " + step["prong"].get<std::string>() + ": " +
+                  step["result"].get<std::string>());
       conditions(step);
     } else if (kind == "note") {
-      line(4, step["note"].get<std::string>() + " (" + step["citation"].get<std::string>() + "): " + step["result"].get<std::string>());
+      line(4, step["note"].get<std::string>() + " (" + step["citation"].get<std::string>() +
+                  "): " + step["result"].get<std::string>());
       conditions(step);
     } else if (kind == "precedence") {
-      line(4, step["entry"].get<std::string>() + " yields to " + step["yields_to"].get<std::string>() + ": " + step["result"].get<std::string>());
+      line(4, step["entry"].get<std::string>() + " yields to " + step["yields_to"].get<std::string>() + ": " +
+                  step["result"].get<std::string>());
     } else if (kind == "contains") {
       std::string eccn;
-      for (const auto& e : step.value("contained_eccn", json::array())) eccn += (eccn.empty() ? "" : ", ") + e.get<std::string>();
+      for (const auto& e : step.value("contained_eccn", json::array()))
+        eccn += (eccn.empty() ? "" : ", ") + e.get<std::string>();
       line(4, step["entry"].get<std::string>() + ": contains " + std::to_string(step["count"].get<int>()) + " x " +
-                  step["contained_id"].get<std::string>() + " (" + step.value("contained_status", "") + (eccn.empty() ? "" : " " + eccn) +
-                  "): " + step["result"].get<std::string>());
+                  step["contained_id"].get<std::string>() + " (" + step.value("contained_status", "") +
+                  (eccn.empty() ? "" : " " + eccn) + "): " + step["result"].get<std::string>());
     } else if (kind == "entry") {
-      line(2, "=> " + step["entry"].get<std::string>() + " " + step["result"].get<std::string>() + "  (" + step["citation"].get<std::string>() + ")");
+      line(2, "=> " + step["entry"].get<std::string>() + " " + step["result"].get<std::string>() + "  (" +
+                  step["citation"].get<std::string>() + ")");
     } else if (kind == "scope") {
       line(2, "=> " + step["entry"].get<std::string>() + " not evaluated: " + step["text"].get<std::string>());
     } else if (kind == "z_paragraph") {
-      line(2, "=> " + step["eccn"].get<std::string>() + ": the item's own ECCN " + step["base_eccn"].get<std::string>() +
-                  " takes its .z paragraph (meets " + step["meets"].get<std::string>() + ", ." + step["level"].get<std::string>() + " level)");
+      line(2, "=> " + step["eccn"].get<std::string>() + ": the item's own ECCN " +
+                  step["base_eccn"].get<std::string>() + " takes its .z paragraph (meets " +
+                  step["meets"].get<std::string>() + ", ." + step["level"].get<std::string>() + " level)");
     } else if (kind == "conclusion") {
       line(2, step["text"].get<std::string>());
     }
@@ -358,9 +399,10 @@ std::string classification_csv_row(const Item& item, const Classification& c) {
     return s;
   };
   auto num = [](const std::optional<double>& v) { return v ? format_fixed(*v, 4) : std::string(); };
-  return csv_escape(item.id) + "," + c.date.to_string() + "," + classify::status_name(c.status) + "," + csv_escape(join(c.eccns)) + "," +
-         csv_escape(join(c.candidates)) + "," + csv_escape(join(c.missing)) + "," + num(c.metrics.tpp) + "," + num(c.metrics.pd) + "," +
-         num(c.metrics.mbd) + "," + csv_escape(c.rules ? c.rules->label() : "") + "\n";
+  return csv_escape(item.id) + "," + c.date.to_string() + "," + classify::status_name(c.status) + "," +
+         csv_escape(join(c.eccns)) + "," + csv_escape(join(c.candidates)) + "," + csv_escape(join(c.missing)) + "," +
+         num(c.metrics.tpp) + "," + num(c.metrics.pd) + "," + num(c.metrics.mbd) + "," +
+         csv_escape(c.rules ? c.rules->label() : "") + "\n";
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {

@@ -3,10 +3,9 @@
 // the text explanation is rendered from it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "classify/classifier.h"
 

@@ -17,19 +17,29 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
     return t;
   }
   const auto& c = d.classification;
-  t.push_back({{"step", "rules"}, {"version", d.rules->version.id}, {"label", d.rules->label()},
-               {"federal_register", d.rules->version.federal_register}, {"hash", d.rules->hash}});
-  json cls = {{"step", "classification"}, {"product_id", line.product_id}, {"status", classify::status_name(c.status)},
-              {"eccn", c.eccns}, {"tokens", d.item_tokens}};
+  t.push_back({{"step", "rules"},
+               {"version", d.rules->version.id},
+               {"label", d.rules->label()},
+               {"federal_register", d.rules->version.federal_register},
+               {"hash", d.rules->hash}});
+  json cls = {{"step", "classification"},
+              {"product_id", line.product_id},
+              {"status", classify::status_name(c.status)},
+              {"eccn", c.eccns},
+              {"tokens", d.item_tokens}};
   if (!c.candidates.empty()) cls["candidates"] = c.candidates;
   if (c.metrics.tpp) cls["tpp"] = *c.metrics.tpp;
   if (c.metrics.pd) cls["pd"] = *c.metrics.pd;
   if (c.metrics.dram_bw) cls["dram_bw"] = *c.metrics.dram_bw;
   t.push_back(cls);
   const auto& lic = d.rules->license;
-  t.push_back({{"step", "destination"}, {"ship_to", line.ship_to}, {"canonical", lic.canonical(line.ship_to)},
-               {"groups", lic.groups_of(line.ship_to)}, {"end_user_hq_country", line.end_user_hq_country},
-               {"hq_groups", line.end_user_hq_country.empty() ? std::vector<std::string>{} : lic.groups_of(line.end_user_hq_country)},
+  t.push_back({{"step", "destination"},
+               {"ship_to", line.ship_to},
+               {"canonical", lic.canonical(line.ship_to)},
+               {"groups", lic.groups_of(line.ship_to)},
+               {"end_user_hq_country", line.end_user_hq_country},
+               {"hq_groups", line.end_user_hq_country.empty() ? std::vector<std::string>{}
+                                                              : lic.groups_of(line.end_user_hq_country)},
                {"export_from", line.export_from}});
   for (const auto& p : d.trace) {
     json s;
@@ -37,14 +47,23 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
       case TestedProvision::Kind::kRequirement:
       case TestedProvision::Kind::kNotEnforced: {
         const auto* r = static_cast<const rules::LicenseRequirement*>(p.provision);
-        s = {{"step", "requirement"}, {"id", r->id}, {"citation", r->citation}, {"source", r->source.to_string()},
-             {"result", p.kind == TestedProvision::Kind::kNotEnforced ? "in the text, not enforced" : p.applies ? "applies" : "does not apply"},
+        s = {{"step", "requirement"},
+             {"id", r->id},
+             {"citation", r->citation},
+             {"source", r->source.to_string()},
+             {"result", p.kind == TestedProvision::Kind::kNotEnforced ? "in the text, not enforced"
+                        : p.applies                                   ? "applies"
+                                                                      : "does not apply"},
              {"why", p.why}};
         break;
       }
       case TestedProvision::Kind::kLetter: {
         const auto* l = static_cast<const rules::Letter*>(p.provision);
-        s = {{"step", "letter"}, {"id", l->id}, {"recipient", l->recipient}, {"citation", l->citation}, {"result", p.applies ? "applies" : "does not apply"},
+        s = {{"step", "letter"},
+             {"id", l->id},
+             {"recipient", l->recipient},
+             {"citation", l->citation},
+             {"result", p.applies ? "applies" : "does not apply"},
              {"why", p.why}};
         break;
       }
@@ -53,7 +72,11 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
         break;
       case TestedProvision::Kind::kEndUse: {
         const auto* e = static_cast<const rules::EndUseControl*>(p.provision);
-        s = {{"step", "end_use"}, {"code", e->code}, {"citation", e->citation}, {"result", p.applies ? "applies" : "does not apply"}, {"why", p.why}};
+        s = {{"step", "end_use"},
+             {"code", e->code},
+             {"citation", e->citation},
+             {"result", p.applies ? "applies" : "does not apply"},
+             {"why", p.why}};
         break;
       }
       case TestedProvision::Kind::kReview: {
@@ -70,7 +93,11 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
       case TestedProvision::Kind::kException:
       case TestedProvision::Kind::kExceptionBlocked: {
         const auto* e = static_cast<const rules::LicenseException*>(p.provision);
-        s = {{"step", "exception"}, {"id", e->id}, {"citation", e->citation}, {"result", p.applies ? "available" : "not available"}, {"why", p.why}};
+        s = {{"step", "exception"},
+             {"id", e->id},
+             {"citation", e->citation},
+             {"result", p.applies ? "available" : "not available"},
+             {"why", p.why}};
         break;
       }
     }
@@ -79,7 +106,8 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
   json parties = {{"step", "parties"}, {"screened", !snapshot_id.empty()}, {"hits", d.parties.size()}};
   if (!snapshot_id.empty()) parties["list_snapshot"] = snapshot_id;
   t.push_back(parties);
-  std::string conclusion = !d.license_required.has_value() ? "Undetermined: the item's classification decides whether a licence is needed."
+  std::string conclusion = !d.license_required.has_value()
+                               ? "Undetermined: the item's classification decides whether a licence is needed."
                            : *d.license_required ? "Licence required."
                                                  : "No licence required for this line on this date.";
   t.push_back({{"step", "conclusion"}, {"text", conclusion + " " + kDisclaimer}});
@@ -89,7 +117,8 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
 }  // namespace
 
 json decision_to_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id) {
-  json j = {{"order_id", line.order_id}, {"line", line.line}, {"date", d.date.to_string()}, {"product_id", line.product_id}};
+  json j = {
+      {"order_id", line.order_id}, {"line", line.line}, {"date", d.date.to_string()}, {"product_id", line.product_id}};
   j["eccn"] = d.classification.eccns;
   j["classification"] = classify::status_name(d.classification.status);
   j["license_required"] = d.license_required ? json(*d.license_required) : json(nullptr);
@@ -116,9 +145,17 @@ json decision_to_json(const license::OrderLine& line, const license::Decision& d
   json parties = json::array();
   for (std::size_t i = 0; i < d.parties.size(); ++i) {
     const auto& h = d.parties[i];
-    parties.push_back({{"role", d.party_roles[i]}, {"list", h.list}, {"entry_id", h.entry_id}, {"name", h.name}, {"matched_name", h.matched_name},
-                       {"country", h.country}, {"score", h.score}, {"license_requirement", h.license_requirement},
-                       {"federal_register", h.federal_register}, {"fdp", h.fdp}, {"explanation", h.explanation}});
+    parties.push_back({{"role", d.party_roles[i]},
+                       {"list", h.list},
+                       {"entry_id", h.entry_id},
+                       {"name", h.name},
+                       {"matched_name", h.matched_name},
+                       {"country", h.country},
+                       {"score", h.score},
+                       {"license_requirement", h.license_requirement},
+                       {"federal_register", h.federal_register},
+                       {"fdp", h.fdp},
+                       {"explanation", h.explanation}});
   }
   j["parties"] = parties;
   j["missing"] = d.missing;
@@ -142,10 +179,11 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
   for (const auto* e : d.exceptions) exceptions.push_back(e->id);
   for (const auto& p : d.parties) parties.push_back(p.name + " (" + p.list + ")");
   const std::string req = !d.license_required ? "undetermined" : *d.license_required ? "true" : "false";
-  return csv_escape(line.order_id) + "," + csv_escape(line.line) + "," + d.date.to_string() + "," + csv_escape(line.product_id) + "," +
-         csv_escape(join(d.classification.eccns, ";")) + "," + req + "," + (d.review_policy ? rules::review_policy_code(*d.review_policy) : "") +
-         "," + csv_escape(join(exceptions, ";")) + "," + csv_escape(join(reasons, " | ")) + "," + csv_escape(join(parties, "; ")) + "," +
-         csv_escape(d.rules ? d.rules->label() : "") + "\n";
+  return csv_escape(line.order_id) + "," + csv_escape(line.line) + "," + d.date.to_string() + "," +
+         csv_escape(line.product_id) + "," + csv_escape(join(d.classification.eccns, ";")) + "," + req + "," +
+         (d.review_policy ? rules::review_policy_code(*d.review_policy) : "") + "," +
+         csv_escape(join(exceptions, ";")) + "," + csv_escape(join(reasons, " | ")) + "," +
+         csv_escape(join(parties, "; ")) + "," + csv_escape(d.rules ? d.rules->label() : "") + "\n";
 }
 
 void DecisionSummary::add(const license::OrderLine& line, const license::Decision& d) {
@@ -177,7 +215,10 @@ json DecisionSummary::to_json() const {
           {"failed", failed},
           {"orders", orders.size()},
           {"orders_needing_a_license", orders_needing},
-          {"value_usd", {{"license_required", value_license_required}, {"no_license_required", value_no_license}, {"undetermined", value_undetermined}}}};
+          {"value_usd",
+           {{"license_required", value_license_required},
+            {"no_license_required", value_no_license},
+            {"undetermined", value_undetermined}}}};
 }
 
 }  // namespace chipgate::io

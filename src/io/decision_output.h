@@ -3,15 +3,15 @@
 #pragma once
 
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "license/decision.h"
 
 namespace chipgate::io {
 
-nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id);
+nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const license::Decision& d,
+                                        const std::string& snapshot_id);
 
 std::string decision_csv_header();
 std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d);

@@ -2,9 +2,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "core/json_util.h"
 #include "io/csv.h"
@@ -19,15 +18,39 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-enum class Col { kOrderId, kLine, kDate, kProduct, kQuantity, kValue, kShipTo, kConsignee, kEndUser, kEndUserCountry, kHq, kEndUses,
-                 kExporter, kExportFrom, kIgnored };
+enum class Col {
+  kOrderId,
+  kLine,
+  kDate,
+  kProduct,
+  kQuantity,
+  kValue,
+  kShipTo,
+  kConsignee,
+  kEndUser,
+  kEndUserCountry,
+  kHq,
+  kEndUses,
+  kExporter,
+  kExportFrom,
+  kIgnored
+};
 
 const std::unordered_map<std::string_view, Col>& columns() {
-  static const std::unordered_map<std::string_view, Col> c = {
-      {"order_id", Col::kOrderId}, {"line", Col::kLine}, {"date", Col::kDate}, {"product_id", Col::kProduct},
-      {"quantity", Col::kQuantity}, {"value_usd", Col::kValue}, {"ship_to", Col::kShipTo}, {"consignee", Col::kConsignee},
-      {"end_user", Col::kEndUser}, {"end_user_country", Col::kEndUserCountry}, {"end_user_hq_country", Col::kHq},
-      {"end_uses", Col::kEndUses}, {"exporter", Col::kExporter}, {"export_from", Col::kExportFrom}};
+  static const std::unordered_map<std::string_view, Col> c = {{"order_id", Col::kOrderId},
+                                                              {"line", Col::kLine},
+                                                              {"date", Col::kDate},
+                                                              {"product_id", Col::kProduct},
+                                                              {"quantity", Col::kQuantity},
+                                                              {"value_usd", Col::kValue},
+                                                              {"ship_to", Col::kShipTo},
+                                                              {"consignee", Col::kConsignee},
+                                                              {"end_user", Col::kEndUser},
+                                                              {"end_user_country", Col::kEndUserCountry},
+                                                              {"end_user_hq_country", Col::kHq},
+                                                              {"end_uses", Col::kEndUses},
+                                                              {"exporter", Col::kExporter},
+                                                              {"export_from", Col::kExportFrom}};
   return c;
 }
 
@@ -46,14 +69,19 @@ std::string apply(license::OrderLine& l, Col col, std::string_view raw) {
     if (cell.empty()) return "required (a number)";
     double v = 0;
     auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
-    if (ec != std::errc() || ptr != cell.data() + cell.size() || !std::isfinite(v)) return "'" + std::string(cell.substr(0, 40)) + "' is not a number";
+    if (ec != std::errc() || ptr != cell.data() + cell.size() || !std::isfinite(v))
+      return "'" + std::string(cell.substr(0, 40)) + "' is not a number";
     if (v < 0) return "must not be negative";
     out = v;
     return "";
   };
   switch (col) {
-    case Col::kOrderId: l.order_id = cell; return cell.empty() ? "required" : "";
-    case Col::kLine: l.line = cell; return "";
+    case Col::kOrderId:
+      l.order_id = cell;
+      return cell.empty() ? "required" : "";
+    case Col::kLine:
+      l.line = cell;
+      return "";
     case Col::kDate: {
       if (cell.empty()) return "";
       auto d = Date::parse(cell);
@@ -61,14 +89,28 @@ std::string apply(license::OrderLine& l, Col col, std::string_view raw) {
       l.date = d.value();
       return "";
     }
-    case Col::kProduct: l.product_id = cell; return cell.empty() ? "required" : "";
-    case Col::kQuantity: return number(l.quantity);
-    case Col::kValue: return number(l.value_usd);
-    case Col::kShipTo: l.ship_to = upper_code(cell); return "";
-    case Col::kConsignee: l.consignee = cell; return "";
-    case Col::kEndUser: l.end_user = cell; return "";
-    case Col::kEndUserCountry: l.end_user_country = upper_code(cell); return "";
-    case Col::kHq: l.end_user_hq_country = upper_code(cell); return "";
+    case Col::kProduct:
+      l.product_id = cell;
+      return cell.empty() ? "required" : "";
+    case Col::kQuantity:
+      return number(l.quantity);
+    case Col::kValue:
+      return number(l.value_usd);
+    case Col::kShipTo:
+      l.ship_to = upper_code(cell);
+      return "";
+    case Col::kConsignee:
+      l.consignee = cell;
+      return "";
+    case Col::kEndUser:
+      l.end_user = cell;
+      return "";
+    case Col::kEndUserCountry:
+      l.end_user_country = upper_code(cell);
+      return "";
+    case Col::kHq:
+      l.end_user_hq_country = upper_code(cell);
+      return "";
     case Col::kEndUses: {
       l.end_uses.clear();
       std::size_t pos = 0;
@@ -81,9 +123,14 @@ std::string apply(license::OrderLine& l, Col col, std::string_view raw) {
       }
       return "";
     }
-    case Col::kExporter: l.exporter = cell; return "";
-    case Col::kExportFrom: l.export_from = cell.empty() ? "US" : upper_code(cell); return "";
-    case Col::kIgnored: return "";
+    case Col::kExporter:
+      l.exporter = cell;
+      return "";
+    case Col::kExportFrom:
+      l.export_from = cell.empty() ? "US" : upper_code(cell);
+      return "";
+    case Col::kIgnored:
+      return "";
   }
   return "";
 }
@@ -113,7 +160,9 @@ Result<OrderBook> parse_orders_csv(std::string_view text) {
       continue;
     }
     if (rec.fields.size() != cols.size()) {
-      book.errors.push_back({rec.line, "", "has " + std::to_string(rec.fields.size()) + " fields, the header has " + std::to_string(cols.size())});
+      book.errors.push_back(
+          {rec.line, "",
+           "has " + std::to_string(rec.fields.size()) + " fields, the header has " + std::to_string(cols.size())});
       continue;
     }
     license::OrderLine line;
@@ -157,8 +206,10 @@ Result<OrderBook> parse_orders_jsonl(std::string_view text) {
       }
       std::string cell;
       if (value.is_null()) continue;
-      if (value.is_string()) cell = value.get<std::string>();
-      else if (value.is_number()) cell = value.dump();
+      if (value.is_string())
+        cell = value.get<std::string>();
+      else if (value.is_number())
+        cell = value.dump();
       else if (value.is_array() && it->second == Col::kEndUses) {
         for (const auto& e : value) {
           if (!e.is_string()) {
@@ -198,7 +249,8 @@ Result<OrderBook> load_orders(const std::string& path) {
   if (!text) return text.status();
   const auto dot = path.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
-  auto book = (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") ? parse_orders_jsonl(text.value()) : parse_orders_csv(text.value());
+  auto book = (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") ? parse_orders_jsonl(text.value())
+                                                                      : parse_orders_csv(text.value());
   if (!book) return Result<OrderBook>::error(path + ": " + book.message());
   return book;
 }

@@ -34,10 +34,18 @@ classify::Tri all_hold(const std::vector<rules::Condition>& conds, const classif
     }
     bool ok = false;
     switch (c.op) {
-      case rules::Op::kGreaterEqual: ok = *v >= c.value; break;
-      case rules::Op::kGreater: ok = *v > c.value; break;
-      case rules::Op::kLessEqual: ok = *v <= c.value; break;
-      case rules::Op::kLess: ok = *v < c.value; break;
+      case rules::Op::kGreaterEqual:
+        ok = *v >= c.value;
+        break;
+      case rules::Op::kGreater:
+        ok = *v > c.value;
+        break;
+      case rules::Op::kLessEqual:
+        ok = *v <= c.value;
+        break;
+      case rules::Op::kLess:
+        ok = *v < c.value;
+        break;
     }
     if (!ok) return classify::Tri::kFalse;
   }
@@ -46,10 +54,14 @@ classify::Tri all_hold(const std::vector<rules::Condition>& conds, const classif
 
 int severity(ReviewPolicy p) {
   switch (p) {
-    case ReviewPolicy::kPresumptionOfApproval: return 0;
-    case ReviewPolicy::kCaseByCase: return 1;
-    case ReviewPolicy::kPresumptionOfDenial: return 2;
-    case ReviewPolicy::kPolicyOfDenial: return 3;
+    case ReviewPolicy::kPresumptionOfApproval:
+      return 0;
+    case ReviewPolicy::kCaseByCase:
+      return 1;
+    case ReviewPolicy::kPresumptionOfDenial:
+      return 2;
+    case ReviewPolicy::kPolicyOfDenial:
+      return 3;
   }
   return 1;
 }
@@ -62,7 +74,8 @@ std::vector<std::string> item_tokens(const classify::Classification& c) {
   for (const auto& e : list) {
     if (e.size() > 2 && e.compare(e.size() - 2, 2, ".z") == 0) {
       for (const auto& s : c.trace)
-        if (s.kind == classify::TraceStep::Kind::kZParagraph && s.entry) tokens.push_back(s.entry->level == 1 ? "z:a" : "z:b");
+        if (s.kind == classify::TraceStep::Kind::kZParagraph && s.entry)
+          tokens.push_back(s.entry->level == 1 ? "z:a" : "z:b");
     } else {
       tokens.push_back(e);
     }
@@ -76,24 +89,28 @@ std::vector<std::string> item_tokens(const classify::Classification& c) {
 std::string Reason::text() const {
   switch (kind) {
     case Kind::kRequirement:
-      return requirement->text + (by_headquarters ? " (end user headquartered there)" : "") + " [" + requirement->citation + "]";
+      return requirement->text + (by_headquarters ? " (end user headquartered there)" : "") + " [" +
+             requirement->citation + "]";
     case Kind::kLetter:
-      return "Company-specific licence requirement (is-informed letter '" + letter->id + "' to " + letter->recipient + "): " + letter->text +
-             " [" + letter->citation + "]";
+      return "Company-specific licence requirement (is-informed letter '" + letter->id + "' to " + letter->recipient +
+             "): " + letter->text + " [" + letter->citation + "]";
     case Kind::kEndUse:
       return "Declared end use '" + end_use->code + "': " + end_use->text + " [" + end_use->citation + "]";
     case Kind::kEntityList:
-      return "A party is on the Entity List: licence required per its entry (see parties) [15 CFR 744.11, Supp. No. 4 to Part 744]";
+      return "A party is on the Entity List: licence required per its entry (see parties) [15 CFR 744.11, Supp. No. 4 "
+             "to Part 744]";
     case Kind::kUndeterminedItem:
-      return "The item's classification is undetermined; a licence is required if it falls under " + requirement->id + " [" +
-             requirement->citation + "]";
+      return "The item's classification is undetermined; a licence is required if it falls under " + requirement->id +
+             " [" + requirement->citation + "]";
   }
   return "";
 }
 
-Status validate_line(const OrderLine& line, const std::map<std::string, std::string>& countries, const rules::RuleSet* rs) {
+Status validate_line(const OrderLine& line, const std::map<std::string, std::string>& countries,
+                     const rules::RuleSet* rs) {
   auto check_country = [&](const std::string& code, const char* field, bool required) -> Status {
-    if (code.empty()) return required ? Status::error(std::string(field) + ": required (ISO 3166-1 alpha-2 code)") : Status::ok();
+    if (code.empty())
+      return required ? Status::error(std::string(field) + ": required (ISO 3166-1 alpha-2 code)") : Status::ok();
     if (code.size() != 2 || (!countries.empty() && !countries.count(code)))
       return Status::error(std::string(field) + ": '" + code + "' is not an ISO 3166-1 alpha-2 country code");
     return Status::ok();
@@ -142,14 +159,17 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     const bool by_dest = !req.destinations.empty() && lic.matches(req.destinations, line.ship_to);
     const bool by_hq = !by_dest && !hq.empty() && !req.headquarters.empty() && lic.matches(req.headquarters, hq);
     if (!req.enforced) {
-      if (by_dest || by_hq) d.trace.push_back({TestedProvision::Kind::kNotEnforced, false, &req, "in the text, not enforced"});
+      if (by_dest || by_hq)
+        d.trace.push_back({TestedProvision::Kind::kNotEnforced, false, &req, "in the text, not enforced"});
       continue;
     }
-    std::string why = by_dest ? "ship-to " + line.ship_to + " is in " + req.destinations.describe()
-                      : by_hq ? "end user headquartered in " + hq + " (" + req.headquarters.describe() + ")"
-                              : "ship-to " + line.ship_to + " not in " + req.destinations.describe() +
-                                    (req.headquarters.empty() ? "" : "; headquarters " + (hq.empty() ? std::string("not given") : hq) +
-                                                                         " not in " + req.headquarters.describe());
+    std::string why =
+        by_dest ? "ship-to " + line.ship_to + " is in " + req.destinations.describe()
+        : by_hq ? "end user headquartered in " + hq + " (" + req.headquarters.describe() + ")"
+                : "ship-to " + line.ship_to + " not in " + req.destinations.describe() +
+                      (req.headquarters.empty() ? ""
+                                                : "; headquarters " + (hq.empty() ? std::string("not given") : hq) +
+                                                      " not in " + req.headquarters.describe());
     d.trace.push_back({TestedProvision::Kind::kRequirement, by_dest || by_hq, &req, why});
     if (!(by_dest || by_hq)) continue;
     if (undetermined) {
@@ -163,21 +183,29 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   // 2. Company-specific is-informed letters.
   if (ctx.letters && !ctx.letters->empty()) {
     if (!lic.apply_is_informed_letters) {
-      d.trace.push_back({TestedProvision::Kind::kLettersSuspended, false, nullptr, "the rule set suspends company-specific letters"});
+      d.trace.push_back(
+          {TestedProvision::Kind::kLettersSuspended, false, nullptr, "the rule set suspends company-specific letters"});
     } else {
       const std::string exporter = upper(line.exporter.empty() ? item.vendor : line.exporter);
       for (const auto& letter : *ctx.letters) {
-        if (upper(letter.recipient) != exporter || d.date < letter.informed || (letter.until && !(d.date < *letter.until))) continue;
+        if (upper(letter.recipient) != exporter || d.date < letter.informed ||
+            (letter.until && !(d.date < *letter.until)))
+          continue;
         bool named = std::find(letter.products.begin(), letter.products.end(), item.id) != letter.products.end();
         bool triggered = false;
         for (const auto& cond : letter.any)
           if (all_hold({cond}, c.metrics) == classify::Tri::kTrue) triggered = true;
         const bool by_dest = !letter.destinations.empty() && lic.matches(letter.destinations, line.ship_to);
-        const bool by_hq = !by_dest && !hq.empty() && !letter.headquarters.empty() && lic.matches(letter.headquarters, hq);
+        const bool by_hq =
+            !by_dest && !hq.empty() && !letter.headquarters.empty() && lic.matches(letter.headquarters, hq);
         const bool applies = (named || triggered) && (by_dest || by_hq);
         d.trace.push_back({TestedProvision::Kind::kLetter, applies, &letter,
-                           std::string(named ? "product named" : triggered ? "parameter trigger met" : "product not covered") +
-                               (by_dest ? "; destination covered" : by_hq ? "; headquarters covered" : "; destination not covered")});
+                           std::string(named       ? "product named"
+                                       : triggered ? "parameter trigger met"
+                                                   : "product not covered") +
+                               (by_dest ? "; destination covered"
+                                : by_hq ? "; headquarters covered"
+                                        : "; destination not covered")});
         if (applies) d.reasons.push_back({Reason::Kind::kLetter, nullptr, &letter, nullptr, 0, by_hq});
       }
     }
@@ -190,7 +218,8 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
       const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
       const bool applies = lic.matches(eu.destinations, line.ship_to) || lic.matches(eu.destinations, where);
       d.trace.push_back({TestedProvision::Kind::kEndUse, applies, &eu,
-                         applies ? "end use located in " + where : "end use location " + where + " not in " + eu.destinations.describe()});
+                         applies ? "end use located in " + where
+                                 : "end use location " + where + " not in " + eu.destinations.describe()});
       if (applies) {
         d.reasons.push_back({Reason::Kind::kEndUse, nullptr, nullptr, &eu, 0, false});
         barred = true;
@@ -214,10 +243,14 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     }
   }
 
-  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return r.kind != Reason::Kind::kUndeterminedItem; });
-  if (definite) d.license_required = true;
-  else if (open) d.license_required = std::nullopt;
-  else d.license_required = false;
+  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(),
+                                    [](const Reason& r) { return r.kind != Reason::Kind::kUndeterminedItem; });
+  if (definite)
+    d.license_required = true;
+  else if (open)
+    d.license_required = std::nullopt;
+  else
+    d.license_required = false;
   if (!d.license_required.has_value()) d.missing = c.missing;
   if (d.license_required != true) return d;
 
@@ -228,25 +261,27 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
       d.review_citation = citation;
     }
   };
-  const bool classification_reason = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) {
-    return r.kind == Reason::Kind::kRequirement;
-  });
+  const bool classification_reason = std::any_of(d.reasons.begin(), d.reasons.end(),
+                                                 [](const Reason& r) { return r.kind == Reason::Kind::kRequirement; });
   if (classification_reason) {
     const rules::ReviewRule* chosen = nullptr;
     for (const auto& rr : lic.review) {
       if (!selects(rr.items, d.item_tokens)) continue;
       if (!rr.destinations.empty() && !lic.matches(rr.destinations, line.ship_to)) continue;
       if (!rr.headquarters.empty() && (hq.empty() || !lic.matches(rr.headquarters, hq))) continue;
-      if (!rr.export_from.empty() && (line.export_from.empty() || !lic.matches(rr.export_from, line.export_from))) continue;
+      if (!rr.export_from.empty() && (line.export_from.empty() || !lic.matches(rr.export_from, line.export_from)))
+        continue;
       if (all_hold(rr.all, c.metrics) != classify::Tri::kTrue) continue;
       chosen = &rr;
       break;
     }
     if (chosen) {
-      d.trace.push_back({TestedProvision::Kind::kReview, true, chosen, "first matching review rule (order " + std::to_string(chosen->order) + ")"});
+      d.trace.push_back({TestedProvision::Kind::kReview, true, chosen,
+                         "first matching review rule (order " + std::to_string(chosen->order) + ")"});
       consider(chosen->policy, chosen->citation);
     } else {
-      d.trace.push_back({TestedProvision::Kind::kReview, false, nullptr, "no review rule matches: case-by-case by default"});
+      d.trace.push_back(
+          {TestedProvision::Kind::kReview, false, nullptr, "no review rule matches: case-by-case by default"});
       consider(ReviewPolicy::kCaseByCase, "15 CFR 742.6(b)(10) (no specific rule matched)");
     }
   }
@@ -261,11 +296,14 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   for (const auto& ex : lic.exceptions) {
     if (!ex.enforced || !selects(ex.items, d.item_tokens)) continue;
     if (barred) {
-      d.trace.push_back({TestedProvision::Kind::kExceptionBlocked, false, &ex, "barred by an Entity List or end-use requirement (740.8(b), 744.23(c))"});
+      d.trace.push_back({TestedProvision::Kind::kExceptionBlocked, false, &ex,
+                         "barred by an Entity List or end-use requirement (740.8(b), 744.23(c))"});
       continue;
     }
-    if (std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return r.kind == Reason::Kind::kLetter; }) &&
-        !std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return r.kind == Reason::Kind::kRequirement; }))
+    if (std::any_of(d.reasons.begin(), d.reasons.end(),
+                    [](const Reason& r) { return r.kind == Reason::Kind::kLetter; }) &&
+        !std::any_of(d.reasons.begin(), d.reasons.end(),
+                     [](const Reason& r) { return r.kind == Reason::Kind::kRequirement; }))
       continue;  // a letter's requirement is not one a CCL exception addresses
     const bool level_a = std::find(d.item_tokens.begin(), d.item_tokens.end(), "3A090.a") != d.item_tokens.end() ||
                          std::find(d.item_tokens.begin(), d.item_tokens.end(), "4A090.a") != d.item_tokens.end() ||
@@ -277,18 +315,21 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
         d.trace.push_back({TestedProvision::Kind::kException, false, &ex, "datacenter item meeting 3A090.a: excluded"});
         continue;
       }
-      if (ic.datacenter == classify::Tri::kUnknown) note = "only if the item is not designed or marketed for use in datacenters (unknown)";
+      if (ic.datacenter == classify::Tri::kUnknown)
+        note = "only if the item is not designed or marketed for use in datacenters (unknown)";
     }
     const bool by_dest = !ex.destinations.empty() && lic.matches(ex.destinations, line.ship_to);
     const bool by_hq = !hq.empty() && !ex.headquarters.empty() && lic.matches(ex.headquarters, hq);
     const bool hq_excluded = !hq.empty() && !ex.not_headquarters.empty() && lic.matches(ex.not_headquarters, hq);
     const auto metrics_ok = all_hold(ex.all, c.metrics);
     const bool ok = (by_dest || by_hq) && !hq_excluded && metrics_ok == classify::Tri::kTrue;
-    d.trace.push_back({TestedProvision::Kind::kException, ok, &ex,
-                       !(by_dest || by_hq)     ? "destination/headquarters not covered"
-                       : hq_excluded           ? "not for end users headquartered in " + hq
-                       : metrics_ok != classify::Tri::kTrue ? (metrics_ok == classify::Tri::kFalse ? "item parameter condition fails" : "item parameter unknown")
-                                               : "available"});
+    d.trace.push_back(
+        {TestedProvision::Kind::kException, ok, &ex,
+         !(by_dest || by_hq) ? "destination/headquarters not covered"
+         : hq_excluded       ? "not for end users headquartered in " + hq
+         : metrics_ok != classify::Tri::kTrue
+             ? (metrics_ok == classify::Tri::kFalse ? "item parameter condition fails" : "item parameter unknown")
+             : "available"});
     if (ok) {
       d.exceptions.push_back(&ex);
       d.exception_notes.push_back(note);

@@ -25,13 +25,22 @@ struct Reason {
   const rules::LicenseRequirement* requirement = nullptr;
   const rules::Letter* letter = nullptr;
   const rules::EndUseControl* end_use = nullptr;
-  std::size_t party = 0;        // index into Decision::parties (kEntityList)
-  bool by_headquarters = false; // matched through the end user's headquarters, not the destination
-  std::string text() const;     // one readable sentence with the citation
+  std::size_t party = 0;         // index into Decision::parties (kEntityList)
+  bool by_headquarters = false;  // matched through the end user's headquarters, not the destination
+  std::string text() const;      // one readable sentence with the citation
 };
 
 struct TestedProvision {
-  enum class Kind { kRequirement, kNotEnforced, kLetter, kLettersSuspended, kEndUse, kReview, kException, kExceptionBlocked };
+  enum class Kind {
+    kRequirement,
+    kNotEnforced,
+    kLetter,
+    kLettersSuspended,
+    kEndUse,
+    kReview,
+    kException,
+    kExceptionBlocked
+  };
   Kind kind;
   bool applies = false;
   const void* provision = nullptr;  // the rules::* object the kind names
@@ -56,7 +65,7 @@ struct Decision {
 };
 
 struct DecideContext {
-  const PartyScreener* screener = nullptr;         // may be null: parties not screened (said in trace)
+  const PartyScreener* screener = nullptr;  // may be null: parties not screened (said in trace)
   const std::vector<rules::Letter>* letters = nullptr;
 };
 

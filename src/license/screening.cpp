@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
@@ -39,7 +38,8 @@ Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load(const std::
     if (fs::is_directory(p, ec)) {
       std::vector<std::string> in_dir;
       for (const auto& de : fs::directory_iterator(p, ec))
-        if (de.path().extension() == ".json" && de.path().filename() != "lists.json") in_dir.push_back(de.path().string());
+        if (de.path().extension() == ".json" && de.path().filename() != "lists.json")
+          in_dir.push_back(de.path().string());
       std::sort(in_dir.begin(), in_dir.end());
       files.insert(files.end(), in_dir.begin(), in_dir.end());
     } else {
@@ -65,8 +65,10 @@ Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load(const std::
       entry.hit.entry_id = list + ":" + std::to_string(index);
       entry.hit.name = e["name"].get<std::string>();
       entry.hit.country = e.value("country", nlohmann::json()).is_string() ? e["country"].get<std::string>() : "";
-      entry.hit.federal_register = e.value("federal_register", nlohmann::json()).is_string() ? e["federal_register"].get<std::string>() : "";
-      entry.hit.license_requirement = e.value("notes", nlohmann::json()).is_string() ? e["notes"].get<std::string>() : "";
+      entry.hit.federal_register =
+          e.value("federal_register", nlohmann::json()).is_string() ? e["federal_register"].get<std::string>() : "";
+      entry.hit.license_requirement =
+          e.value("notes", nlohmann::json()).is_string() ? e["notes"].get<std::string>() : "";
       entry.hit.fdp = entry.hit.license_requirement.find("734.9(e)") != std::string::npos;
       entry.names.push_back(entry.hit.name);
       if (e.contains("aliases") && e["aliases"].is_array())
@@ -93,7 +95,8 @@ std::vector<PartyHit> ExactAliasScreener::screen(std::string_view name, std::str
                              [](const auto& a, const std::string& k) { return a.first < k; });
   for (; it != index_.end() && it->first == key; ++it) {
     const Entry& e = entries_[it->second];
-    if (std::any_of(hits.begin(), hits.end(), [&](const PartyHit& h) { return h.entry_id == e.hit.entry_id; })) continue;
+    if (std::any_of(hits.begin(), hits.end(), [&](const PartyHit& h) { return h.entry_id == e.hit.entry_id; }))
+      continue;
     PartyHit hit = e.hit;
     hit.score = 1.0;
     for (const auto& n : e.names)
@@ -101,9 +104,11 @@ std::vector<PartyHit> ExactAliasScreener::screen(std::string_view name, std::str
         hit.matched_name = n;
         break;
       }
-    hit.explanation = hit.matched_name == e.hit.name ? "exact match of the entry's name after normalisation"
-                                                      : "exact match of an alias ('" + hit.matched_name + "') after normalisation";
-    if (!country.empty() && !hit.country.empty()) hit.explanation += "; entry country " + hit.country + ", party country " + std::string(country);
+    hit.explanation = hit.matched_name == e.hit.name
+                          ? "exact match of the entry's name after normalisation"
+                          : "exact match of an alias ('" + hit.matched_name + "') after normalisation";
+    if (!country.empty() && !hit.country.empty())
+      hit.explanation += "; entry country " + hit.country + ", party country " + std::string(country);
     hits.push_back(std::move(hit));
   }
   return hits;

@@ -13,15 +13,15 @@
 namespace chipgate::license {
 
 struct PartyHit {
-  std::string list;          // "bis-entity-list", "bis-meu", ...
-  std::string entry_id;      // stable id within the snapshot: list + ":" + index
-  std::string name;          // the entry's primary name
-  std::string matched_name;  // the name or alias that matched
-  std::string country;       // the entry's country
-  double score = 0;          // 1.0 for an exact or alias match
+  std::string list;                 // "bis-entity-list", "bis-meu", ...
+  std::string entry_id;             // stable id within the snapshot: list + ":" + index
+  std::string name;                 // the entry's primary name
+  std::string matched_name;         // the name or alias that matched
+  std::string country;              // the entry's country
+  double score = 0;                 // 1.0 for an exact or alias match
   std::string license_requirement;  // Entity List: the entry's licence requirement text
   std::string federal_register;
-  bool fdp = false;          // the entry carries an Entity List FDP footnote (734.9(e))
+  bool fdp = false;  // the entry carries an Entity List FDP footnote (734.9(e))
   std::string explanation;
 };
 

@@ -28,8 +28,7 @@ Status fail(const toml::node& node, const std::string& path, const std::string& 
 }
 
 // Rejects keys a table may not have, so that a typo in a rule file is an error, not a silent no-op.
-Status check_keys(const toml::table& table, const std::string& path,
-                  std::initializer_list<std::string_view> allowed) {
+Status check_keys(const toml::table& table, const std::string& path, std::initializer_list<std::string_view> allowed) {
   for (auto&& [key, value] : table) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
       std::string list;
@@ -45,11 +44,11 @@ bool is_removed(const toml::table& table) {
   return removed && removed->value<bool>().value_or(false);
 }
 
-Result<std::string> get_string(const toml::table& table, const std::string& path, std::string_view key,
-                               bool required) {
+Result<std::string> get_string(const toml::table& table, const std::string& path, std::string_view key, bool required) {
   const toml::node* node = table.get(key);
   if (!node) {
-    if (required) return Result<std::string>::error(where(table) + ": " + path + ": missing '" + std::string(key) + "'");
+    if (required)
+      return Result<std::string>::error(where(table) + ": " + path + ": missing '" + std::string(key) + "'");
     return std::string();
   }
   if (!node->is_string())
@@ -63,10 +62,13 @@ Result<std::vector<std::string>> get_string_array(const toml::table& table, cons
   const toml::node* node = table.get(key);
   if (!node) return out;
   const auto* arr = node->as_array();
-  if (!arr) return Result<std::vector<std::string>>::error(where(*node) + ": " + path + "." + std::string(key) + ": must be an array of strings");
+  if (!arr)
+    return Result<std::vector<std::string>>::error(where(*node) + ": " + path + "." + std::string(key) +
+                                                   ": must be an array of strings");
   for (const auto& el : *arr) {
     if (!el.is_string())
-      return Result<std::vector<std::string>>::error(where(el) + ": " + path + "." + std::string(key) + ": every element must be a string");
+      return Result<std::vector<std::string>>::error(where(el) + ": " + path + "." + std::string(key) +
+                                                     ": every element must be a string");
     out.push_back(el.value<std::string>().value());
   }
   return out;
@@ -82,7 +84,10 @@ std::optional<Date> to_date(const toml::node& node) {
 
 Result<Condition> compile_condition(const toml::node& node, const std::string& path) {
   const auto* table = node.as_table();
-  if (!table) return Result<Condition>::error(where(node) + ": " + path + ": a condition must be an inline table such as { metric = \"tpp\", op = \">=\", value = 4800 }");
+  if (!table)
+    return Result<Condition>::error(
+        where(node) + ": " + path +
+        ": a condition must be an inline table such as { metric = \"tpp\", op = \">=\", value = 4800 }");
   Condition c;
   c.source = source_of(node);
   if (table->contains("flag")) {
@@ -105,14 +110,20 @@ Result<Condition> compile_condition(const toml::node& node, const std::string& p
   if (!contains_name(kMetricNames, c.name)) {
     std::string known;
     for (auto n : kMetricNames) known += (known.empty() ? "" : ", ") + std::string(n);
-    return Result<Condition>::error(where(*metric) + ": " + path + ": unknown metric '" + c.name + "' (known: " + known + ")");
+    return Result<Condition>::error(where(*metric) + ": " + path + ": unknown metric '" + c.name +
+                                    "' (known: " + known + ")");
   }
   const std::string op = table->get("op") ? table->get("op")->value<std::string>().value_or("") : "";
-  if (op == ">=") c.op = Op::kGreaterEqual;
-  else if (op == ">") c.op = Op::kGreater;
-  else if (op == "<=") c.op = Op::kLessEqual;
-  else if (op == "<") c.op = Op::kLess;
-  else return Result<Condition>::error(where(node) + ": " + path + ": op must be one of >=, >, <=, < (got '" + op + "')");
+  if (op == ">=")
+    c.op = Op::kGreaterEqual;
+  else if (op == ">")
+    c.op = Op::kGreater;
+  else if (op == "<=")
+    c.op = Op::kLessEqual;
+  else if (op == "<")
+    c.op = Op::kLess;
+  else
+    return Result<Condition>::error(where(node) + ": " + path + ": op must be one of >=, >, <=, < (got '" + op + "')");
   const auto* value = table->get("value");
   if (!value || !(value->is_integer() || value->is_floating_point()))
     return Result<Condition>::error(where(node) + ": " + path + ": 'value' must be a number");
@@ -126,9 +137,13 @@ Result<std::vector<Condition>> compile_conditions(const toml::table& table, cons
                                                   std::string_view key) {
   std::vector<Condition> out;
   const toml::node* node = table.get(key);
-  if (!node) return Result<std::vector<Condition>>::error(where(table) + ": " + path + ": missing '" + std::string(key) + "' (a list of conditions)");
+  if (!node)
+    return Result<std::vector<Condition>>::error(where(table) + ": " + path + ": missing '" + std::string(key) +
+                                                 "' (a list of conditions)");
   const auto* arr = node->as_array();
-  if (!arr || arr->empty()) return Result<std::vector<Condition>>::error(where(*node) + ": " + path + "." + std::string(key) + ": must be a non-empty array of conditions");
+  if (!arr || arr->empty())
+    return Result<std::vector<Condition>>::error(where(*node) + ": " + path + "." + std::string(key) +
+                                                 ": must be a non-empty array of conditions");
   std::size_t i = 0;
   for (const auto& el : *arr) {
     auto c = compile_condition(el, path + "." + std::string(key) + "[" + std::to_string(i++) + "]");
@@ -140,8 +155,10 @@ Result<std::vector<Condition>> compile_conditions(const toml::table& table, cons
 
 Status compile_entry(const std::string& id, const toml::table& table, RuleSet& out) {
   const std::string path = "entries." + id;
-  if (auto s = check_keys(table, path, {"title", "citation", "level", "applies_to", "prongs", "contains",
-                                        "unless", "scope_note", "replace", "removed"}); !s)
+  if (auto s = check_keys(table, path,
+                          {"title", "citation", "level", "applies_to", "prongs", "contains", "unless", "scope_note",
+                           "replace", "removed"});
+      !s)
     return s;
   ControlEntry e;
   e.id = id;
@@ -164,10 +181,14 @@ Status compile_entry(const std::string& id, const toml::table& table, RuleSet& o
   if (!kinds) return kinds.status();
   if (kinds->empty()) return fail(table, path, "missing 'applies_to' (ic, hbm, computer)");
   for (const auto& k : kinds.value()) {
-    if (k == "ic") e.applies_to.push_back(ItemKind::kIc);
-    else if (k == "hbm") e.applies_to.push_back(ItemKind::kHbm);
-    else if (k == "computer") e.applies_to.push_back(ItemKind::kComputer);
-    else return fail(*table.get("applies_to"), path + ".applies_to", "unknown item kind '" + k + "' (ic, hbm, computer)");
+    if (k == "ic")
+      e.applies_to.push_back(ItemKind::kIc);
+    else if (k == "hbm")
+      e.applies_to.push_back(ItemKind::kHbm);
+    else if (k == "computer")
+      e.applies_to.push_back(ItemKind::kComputer);
+    else
+      return fail(*table.get("applies_to"), path + ".applies_to", "unknown item kind '" + k + "' (ic, hbm, computer)");
   }
   auto contains = get_string_array(table, path, "contains");
   if (!contains) return contains.status();
@@ -197,7 +218,8 @@ Status compile_entry(const std::string& id, const toml::table& table, RuleSet& o
     }
   }
   if (e.prongs.empty() == e.contains.empty())
-    return fail(table, path, "an entry needs either prongs (conditions) or 'contains' (for computers), not both and not neither");
+    return fail(table, path,
+                "an entry needs either prongs (conditions) or 'contains' (for computers), not both and not neither");
   out.entries.push_back(std::move(e));
   return Status::ok();
 }
@@ -225,7 +247,6 @@ Status compile_note(const std::string& id, const toml::table& table, RuleSet& ou
   return Status::ok();
 }
 
-
 struct Countries {
   const std::map<std::string, std::string>& names;
   bool valid(const std::string& code) const {
@@ -241,7 +262,9 @@ Result<PlaceSelector> compile_places(const toml::table& parent, const std::strin
   if (!node) return sel;
   const std::string p = path + "." + std::string(key);
   const auto* t = node->as_table();
-  if (!t) return Result<PlaceSelector>::error(where(*node) + ": " + p + ": must be a table such as { groups = [\"D:5\"], countries = [\"MO\"] }");
+  if (!t)
+    return Result<PlaceSelector>::error(where(*node) + ": " + p +
+                                        ": must be a table such as { groups = [\"D:5\"], countries = [\"MO\"] }");
   if (auto s = check_keys(*t, p, {"groups", "except_groups", "countries", "anywhere"}); !s) return s;
   for (auto [k, field] : {std::pair{"groups", &sel.groups}, std::pair{"except_groups", &sel.except_groups},
                           std::pair{"countries", &sel.countries}}) {
@@ -250,9 +273,12 @@ Result<PlaceSelector> compile_places(const toml::table& parent, const std::strin
     *field = v.value();
   }
   for (const auto& c : sel.countries)
-    if (!countries.valid(c)) return Result<PlaceSelector>::error(where(*node) + ": " + p + ".countries: '" + c + "' is not an ISO 3166-1 alpha-2 code");
+    if (!countries.valid(c))
+      return Result<PlaceSelector>::error(where(*node) + ": " + p + ".countries: '" + c +
+                                          "' is not an ISO 3166-1 alpha-2 code");
   if (const auto* a = t->get("anywhere")) {
-    if (!a->is_boolean()) return Result<PlaceSelector>::error(where(*a) + ": " + p + ".anywhere: must be true or false");
+    if (!a->is_boolean())
+      return Result<PlaceSelector>::error(where(*a) + ": " + p + ".anywhere: must be true or false");
     sel.anywhere = a->value<bool>().value();
   }
   return sel;
@@ -274,8 +300,9 @@ Result<ReviewPolicy> compile_policy(const toml::table& t, const std::string& pat
   if (p == "case_by_case") return ReviewPolicy::kCaseByCase;
   if (p == "presumption_of_denial") return ReviewPolicy::kPresumptionOfDenial;
   if (p == "policy_of_denial") return ReviewPolicy::kPolicyOfDenial;
-  return Result<ReviewPolicy>::error(where(*t.get("policy")) + ": " + path + ".policy: '" + p +
-                                     "' is not one of presumption_of_approval, case_by_case, presumption_of_denial, policy_of_denial");
+  return Result<ReviewPolicy>::error(
+      where(*t.get("policy")) + ": " + path + ".policy: '" + p +
+      "' is not one of presumption_of_approval, case_by_case, presumption_of_denial, policy_of_denial");
 }
 
 Result<std::vector<Condition>> optional_conditions(const toml::table& t, const std::string& path) {
@@ -309,7 +336,8 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
       auto codes = get_string_array(*gt, "country_groups", k.str());
       if (!codes) return codes.status();
       for (const auto& c : codes.value())
-        if (!countries.valid(c)) return fail(v, "country_groups." + std::string(k.str()), "'" + c + "' is not an ISO 3166-1 alpha-2 code");
+        if (!countries.valid(c))
+          return fail(v, "country_groups." + std::string(k.str()), "'" + c + "' is not an ISO 3166-1 alpha-2 code");
       lic.country_groups[std::string(k.str())] = codes.value();
     }
   }
@@ -319,7 +347,8 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
     for (auto&& [k, v] : *at) {
       const std::string from(k.str());
       const std::string to = v.value<std::string>().value_or("");
-      if (!countries.valid(from) || !countries.valid(to)) return fail(v, "destination_aliases." + from, "both sides must be ISO 3166-1 alpha-2 codes");
+      if (!countries.valid(from) || !countries.valid(to))
+        return fail(v, "destination_aliases." + from, "both sides must be ISO 3166-1 alpha-2 codes");
       lic.destination_aliases[from] = to;
     }
   }
@@ -327,143 +356,163 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
   if (!ln) return Status::ok();
   const auto* lt = ln->as_table();
   if (!lt) return fail(*ln, "license", "must be a table");
-  if (auto s = check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "settings"}); !s) return s;
+  if (auto s = check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "settings"}); !s)
+    return s;
 
-  auto s = each_table(*lt, "license", "requirements", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-    if (auto k = check_keys(t, p, {"citation", "text", "items", "destinations", "headquarters", "enforced", "replace", "removed"}); !k) return k;
-    LicenseRequirement r;
-    r.id = id;
-    r.source = source_of(t);
-    for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
-      auto v = get_string(t, p, key, true);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto items = compile_items(t, p);
-    if (!items) return items.status();
-    if (items->empty()) return fail(t, p, "missing 'items'");
-    r.items = items.value();
-    auto d = compile_places(t, p, "destinations", countries);
-    if (!d) return d.status();
-    r.destinations = d.value();
-    auto h = compile_places(t, p, "headquarters", countries);
-    if (!h) return h.status();
-    r.headquarters = h.value();
-    if (r.destinations.empty() && r.headquarters.empty()) return fail(t, p, "needs 'destinations' or 'headquarters'");
-    if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
-    lic.requirements.push_back(std::move(r));
-    return Status::ok();
-  });
+  auto s = each_table(
+      *lt, "license", "requirements", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+        if (auto k = check_keys(
+                t, p, {"citation", "text", "items", "destinations", "headquarters", "enforced", "replace", "removed"});
+            !k)
+          return k;
+        LicenseRequirement r;
+        r.id = id;
+        r.source = source_of(t);
+        for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
+          auto v = get_string(t, p, key, true);
+          if (!v) return v.status();
+          *field = v.value();
+        }
+        auto items = compile_items(t, p);
+        if (!items) return items.status();
+        if (items->empty()) return fail(t, p, "missing 'items'");
+        r.items = items.value();
+        auto d = compile_places(t, p, "destinations", countries);
+        if (!d) return d.status();
+        r.destinations = d.value();
+        auto h = compile_places(t, p, "headquarters", countries);
+        if (!h) return h.status();
+        r.headquarters = h.value();
+        if (r.destinations.empty() && r.headquarters.empty())
+          return fail(t, p, "needs 'destinations' or 'headquarters'");
+        if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
+        lic.requirements.push_back(std::move(r));
+        return Status::ok();
+      });
   if (!s) return s;
 
-  s = each_table(*lt, "license", "review", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-    if (auto k = check_keys(t, p, {"order", "policy", "citation", "text", "items", "destinations", "headquarters", "export_from", "all",
-                                   "replace", "removed"});
-        !k)
-      return k;
-    ReviewRule r;
-    r.id = id;
-    r.source = source_of(t);
-    const auto* order = t.get("order");
-    if (!order || !order->is_integer()) return fail(t, p, "needs an integer 'order' (lower is tried first)");
-    r.order = static_cast<int>(order->value<int64_t>().value());
-    auto policy = compile_policy(t, p);
-    if (!policy) return policy.status();
-    r.policy = policy.value();
-    for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
-      auto v = get_string(t, p, key, true);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto items = compile_items(t, p);
-    if (!items) return items.status();
-    r.items = items.value();
-    for (auto [key, field] : {std::pair{"destinations", &r.destinations}, std::pair{"headquarters", &r.headquarters},
-                              std::pair{"export_from", &r.export_from}}) {
-      auto v = compile_places(t, p, key, countries);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto all = optional_conditions(t, p);
-    if (!all) return all.status();
-    r.all = all.value();
-    lic.review.push_back(std::move(r));
-    return Status::ok();
-  });
+  s = each_table(*lt, "license", "review",
+                 [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+                   if (auto k = check_keys(t, p,
+                                           {"order", "policy", "citation", "text", "items", "destinations",
+                                            "headquarters", "export_from", "all", "replace", "removed"});
+                       !k)
+                     return k;
+                   ReviewRule r;
+                   r.id = id;
+                   r.source = source_of(t);
+                   const auto* order = t.get("order");
+                   if (!order || !order->is_integer())
+                     return fail(t, p, "needs an integer 'order' (lower is tried first)");
+                   r.order = static_cast<int>(order->value<int64_t>().value());
+                   auto policy = compile_policy(t, p);
+                   if (!policy) return policy.status();
+                   r.policy = policy.value();
+                   for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
+                     auto v = get_string(t, p, key, true);
+                     if (!v) return v.status();
+                     *field = v.value();
+                   }
+                   auto items = compile_items(t, p);
+                   if (!items) return items.status();
+                   r.items = items.value();
+                   for (auto [key, field] :
+                        {std::pair{"destinations", &r.destinations}, std::pair{"headquarters", &r.headquarters},
+                         std::pair{"export_from", &r.export_from}}) {
+                     auto v = compile_places(t, p, key, countries);
+                     if (!v) return v.status();
+                     *field = v.value();
+                   }
+                   auto all = optional_conditions(t, p);
+                   if (!all) return all.status();
+                   r.all = all.value();
+                   lic.review.push_back(std::move(r));
+                   return Status::ok();
+                 });
   if (!s) return s;
-  std::stable_sort(lic.review.begin(), lic.review.end(), [](const ReviewRule& a, const ReviewRule& b) { return a.order < b.order; });
+  std::stable_sort(lic.review.begin(), lic.review.end(),
+                   [](const ReviewRule& a, const ReviewRule& b) { return a.order < b.order; });
 
-  s = each_table(*lt, "license", "exceptions", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-    if (auto k = check_keys(t, p, {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
-                                   "not_headquarters", "all",
-                                   "conditions", "notification_days", "enforced", "replace", "removed"});
-        !k)
-      return k;
-    LicenseException e;
-    e.id = id;
-    e.source = source_of(t);
-    for (auto [key, field] : {std::pair{"name", &e.name}, std::pair{"citation", &e.citation}}) {
-      auto v = get_string(t, p, key, true);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto items = compile_items(t, p);
-    if (!items) return items.status();
-    if (items->empty()) return fail(t, p, "missing 'items'");
-    e.items = items.value();
-    if (const auto* x = t.get("excludes_datacenter_level_a")) e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
-    for (auto [key, field] : {std::pair{"destinations", &e.destinations}, std::pair{"headquarters", &e.headquarters},
-                              std::pair{"not_headquarters", &e.not_headquarters}}) {
-      auto v = compile_places(t, p, key, countries);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto all = optional_conditions(t, p);
-    if (!all) return all.status();
-    e.all = all.value();
-    auto conds = get_string_array(t, p, "conditions");
-    if (!conds) return conds.status();
-    e.conditions = conds.value();
-    if (const auto* n = t.get("notification_days")) e.notification_days = static_cast<int>(n->value<int64_t>().value_or(0));
-    if (const auto* en = t.get("enforced")) e.enforced = en->value<bool>().value_or(true);
-    lic.exceptions.push_back(std::move(e));
-    return Status::ok();
-  });
+  s = each_table(
+      *lt, "license", "exceptions", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+        if (auto k = check_keys(
+                t, p,
+                {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
+                 "not_headquarters", "all", "conditions", "notification_days", "enforced", "replace", "removed"});
+            !k)
+          return k;
+        LicenseException e;
+        e.id = id;
+        e.source = source_of(t);
+        for (auto [key, field] : {std::pair{"name", &e.name}, std::pair{"citation", &e.citation}}) {
+          auto v = get_string(t, p, key, true);
+          if (!v) return v.status();
+          *field = v.value();
+        }
+        auto items = compile_items(t, p);
+        if (!items) return items.status();
+        if (items->empty()) return fail(t, p, "missing 'items'");
+        e.items = items.value();
+        if (const auto* x = t.get("excludes_datacenter_level_a"))
+          e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
+        for (auto [key, field] :
+             {std::pair{"destinations", &e.destinations}, std::pair{"headquarters", &e.headquarters},
+              std::pair{"not_headquarters", &e.not_headquarters}}) {
+          auto v = compile_places(t, p, key, countries);
+          if (!v) return v.status();
+          *field = v.value();
+        }
+        auto all = optional_conditions(t, p);
+        if (!all) return all.status();
+        e.all = all.value();
+        auto conds = get_string_array(t, p, "conditions");
+        if (!conds) return conds.status();
+        e.conditions = conds.value();
+        if (const auto* n = t.get("notification_days"))
+          e.notification_days = static_cast<int>(n->value<int64_t>().value_or(0));
+        if (const auto* en = t.get("enforced")) e.enforced = en->value<bool>().value_or(true);
+        lic.exceptions.push_back(std::move(e));
+        return Status::ok();
+      });
   if (!s) return s;
 
-  s = each_table(*lt, "license", "end_uses", [&](const std::string& code, const toml::table& t, const std::string& p) -> Status {
-    if (auto k = check_keys(t, p, {"citation", "text", "destinations", "policy", "replace", "removed"}); !k) return k;
-    EndUseControl e;
-    e.code = code;
-    e.source = source_of(t);
-    for (auto [key, field] : {std::pair{"citation", &e.citation}, std::pair{"text", &e.text}}) {
-      auto v = get_string(t, p, key, true);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    auto d = compile_places(t, p, "destinations", countries);
-    if (!d) return d.status();
-    e.destinations = d.value();
-    auto policy = compile_policy(t, p);
-    if (!policy) return policy.status();
-    e.policy = policy.value();
-    lic.end_uses.push_back(std::move(e));
-    return Status::ok();
-  });
+  s = each_table(
+      *lt, "license", "end_uses", [&](const std::string& code, const toml::table& t, const std::string& p) -> Status {
+        if (auto k = check_keys(t, p, {"citation", "text", "destinations", "policy", "replace", "removed"}); !k)
+          return k;
+        EndUseControl e;
+        e.code = code;
+        e.source = source_of(t);
+        for (auto [key, field] : {std::pair{"citation", &e.citation}, std::pair{"text", &e.text}}) {
+          auto v = get_string(t, p, key, true);
+          if (!v) return v.status();
+          *field = v.value();
+        }
+        auto d = compile_places(t, p, "destinations", countries);
+        if (!d) return d.status();
+        e.destinations = d.value();
+        auto policy = compile_policy(t, p);
+        if (!policy) return policy.status();
+        e.policy = policy.value();
+        lic.end_uses.push_back(std::move(e));
+        return Status::ok();
+      });
   if (!s) return s;
 
   if (const auto* settings = lt->get("settings")) {
     const auto* st = settings->as_table();
     if (!st) return fail(*settings, "license.settings", "must be a table");
     if (auto k = check_keys(*st, "license.settings", {"apply_is_informed_letters"}); !k) return k;
-    if (const auto* a = st->get("apply_is_informed_letters")) lic.apply_is_informed_letters = a->value<bool>().value_or(true);
+    if (const auto* a = st->get("apply_is_informed_letters"))
+      lic.apply_is_informed_letters = a->value<bool>().value_or(true);
   }
 
   // Every group a selector names must exist in this version's country groups.
   auto check_groups = [&](const PlaceSelector& sel, const SourceRef& src, const std::string& what) -> Status {
     for (const auto* list : {&sel.groups, &sel.except_groups})
       for (const auto& g : *list)
-        if (!lic.country_groups.count(g)) return Status::error(src.to_string() + ": " + what + ": no country group '" + g + "' in this version");
+        if (!lic.country_groups.count(g))
+          return Status::error(src.to_string() + ": " + what + ": no country group '" + g + "' in this version");
     return Status::ok();
   };
   for (const auto& r : lic.requirements)
@@ -482,55 +531,61 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
 
 }  // namespace
 
-Result<std::vector<Letter>> compile_letters(const RuleFile& file, const std::map<std::string, std::string>& country_names) {
+Result<std::vector<Letter>> compile_letters(const RuleFile& file,
+                                            const std::map<std::string, std::string>& country_names) {
   const Countries countries{country_names};
   if (auto s = check_keys(*file.table, "", {"letters"}); !s) return s;
   std::vector<Letter> out;
-  auto s = each_table(*file.table, "", "letters", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-    if (auto k = check_keys(t, p, {"recipient", "informed", "until", "citation", "text", "products", "any", "destinations", "headquarters",
-                                   "policy", "policy_source"});
-        !k)
-      return k;
-    Letter l;
-    l.id = id;
-    l.source = source_of(t);
-    for (auto [key, field] : {std::pair{"recipient", &l.recipient}, std::pair{"citation", &l.citation}, std::pair{"text", &l.text}}) {
-      auto v = get_string(t, p, key, true);
-      if (!v) return v.status();
-      *field = v.value();
-    }
-    const auto* informed = t.get("informed");
-    if (!informed || !to_date(*informed)) return fail(t, p + ".informed", "required, a TOML date such as 2025-04-09");
-    l.informed = *to_date(*informed);
-    if (const auto* until = t.get("until")) {
-      if (!to_date(*until)) return fail(*until, p + ".until", "must be a TOML date");
-      l.until = to_date(*until);
-    }
-    auto products = get_string_array(t, p, "products");
-    if (!products) return products.status();
-    l.products = products.value();
-    if (t.get("any")) {
-      auto any = compile_conditions(t, p, "any");
-      if (!any) return any.status();
-      l.any = any.value();
-    }
-    if (l.products.empty() && l.any.empty()) return fail(t, p, "needs 'products' or parameter triggers 'any'");
-    auto d = compile_places(t, p, "destinations", countries);
-    if (!d) return d.status();
-    l.destinations = d.value();
-    auto h = compile_places(t, p, "headquarters", countries);
-    if (!h) return h.status();
-    l.headquarters = h.value();
-    if (l.destinations.empty() && l.headquarters.empty()) return fail(t, p, "needs 'destinations' or 'headquarters'");
-    auto policy = compile_policy(t, p);
-    if (!policy) return policy.status();
-    l.policy = policy.value();
-    auto policy_source = get_string(t, p, "policy_source", true);
-    if (!policy_source) return policy_source.status();
-    l.policy_source = policy_source.value();
-    out.push_back(std::move(l));
-    return Status::ok();
-  });
+  auto s = each_table(
+      *file.table, "", "letters", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+        if (auto k = check_keys(t, p,
+                                {"recipient", "informed", "until", "citation", "text", "products", "any",
+                                 "destinations", "headquarters", "policy", "policy_source"});
+            !k)
+          return k;
+        Letter l;
+        l.id = id;
+        l.source = source_of(t);
+        for (auto [key, field] :
+             {std::pair{"recipient", &l.recipient}, std::pair{"citation", &l.citation}, std::pair{"text", &l.text}}) {
+          auto v = get_string(t, p, key, true);
+          if (!v) return v.status();
+          *field = v.value();
+        }
+        const auto* informed = t.get("informed");
+        if (!informed || !to_date(*informed))
+          return fail(t, p + ".informed", "required, a TOML date such as 2025-04-09");
+        l.informed = *to_date(*informed);
+        if (const auto* until = t.get("until")) {
+          if (!to_date(*until)) return fail(*until, p + ".until", "must be a TOML date");
+          l.until = to_date(*until);
+        }
+        auto products = get_string_array(t, p, "products");
+        if (!products) return products.status();
+        l.products = products.value();
+        if (t.get("any")) {
+          auto any = compile_conditions(t, p, "any");
+          if (!any) return any.status();
+          l.any = any.value();
+        }
+        if (l.products.empty() && l.any.empty()) return fail(t, p, "needs 'products' or parameter triggers 'any'");
+        auto d = compile_places(t, p, "destinations", countries);
+        if (!d) return d.status();
+        l.destinations = d.value();
+        auto h = compile_places(t, p, "headquarters", countries);
+        if (!h) return h.status();
+        l.headquarters = h.value();
+        if (l.destinations.empty() && l.headquarters.empty())
+          return fail(t, p, "needs 'destinations' or 'headquarters'");
+        auto policy = compile_policy(t, p);
+        if (!policy) return policy.status();
+        l.policy = policy.value();
+        auto policy_source = get_string(t, p, "policy_source", true);
+        if (!policy_source) return policy_source.status();
+        l.policy_source = policy_source.value();
+        out.push_back(std::move(l));
+        return Status::ok();
+      });
   if (!s) return s;
   return out;
 }
@@ -571,8 +626,8 @@ void merge_patch(toml::table& base, toml::table&& patch) {
   for (auto&& [key, value] : patch) {
     auto* patch_table = value.as_table();
     toml::node* existing = base.get(key.str());
-    const bool replaces = patch_table && patch_table->get("replace") &&
-                          patch_table->get("replace")->value<bool>().value_or(false);
+    const bool replaces =
+        patch_table && patch_table->get("replace") && patch_table->get("replace")->value<bool>().value_or(false);
     auto* existing_table = existing ? existing->as_table() : nullptr;
     // A table re-defined after being removed starts afresh rather than inheriting the tombstone.
     const bool revives = existing_table && patch_table && is_removed(*existing_table) && !is_removed(*patch_table);
@@ -588,9 +643,10 @@ Result<VersionInfo> compile_version_info(const RuleFile& file) {
   const toml::node* node = file.table->get("version");
   if (!node || !node->is_table()) return Result<VersionInfo>::error(file.name + ":1: missing [version] table");
   const auto& t = *node->as_table();
-  if (auto s = check_keys(t, "version", {"id", "title", "effective", "compliance_date", "published",
-                                         "federal_register", "fr_doc", "summary", "extends", "in_text",
-                                         "enforced", "sources"}); !s)
+  if (auto s = check_keys(t, "version",
+                          {"id", "title", "effective", "compliance_date", "published", "federal_register", "fr_doc",
+                           "summary", "extends", "in_text", "enforced", "sources"});
+      !s)
     return s;
   VersionInfo v;
   v.source = source_of(t);
@@ -601,7 +657,8 @@ Result<VersionInfo> compile_version_info(const RuleFile& file) {
   if (!title) return title.status();
   v.title = title.value();
   const toml::node* eff = t.get("effective");
-  if (!eff || !to_date(*eff)) return Result<VersionInfo>::error(where(t) + ": version.effective: required, a TOML date such as 2023-11-17");
+  if (!eff || !to_date(*eff))
+    return Result<VersionInfo>::error(where(t) + ": version.effective: required, a TOML date such as 2023-11-17");
   v.effective = *to_date(*eff);
   for (auto [key, field] : {std::pair{"compliance_date", &v.compliance_date}, std::pair{"published", &v.published}}) {
     if (const auto* n = t.get(key)) {
@@ -612,7 +669,8 @@ Result<VersionInfo> compile_version_info(const RuleFile& file) {
   auto fr = get_string(t, "version", "federal_register", true);
   if (!fr) return fr.status();
   v.federal_register = fr.value();
-  for (auto [key, field] : {std::pair{"fr_doc", &v.fr_doc}, std::pair{"summary", &v.summary}, std::pair{"extends", &v.extends}}) {
+  for (auto [key, field] :
+       {std::pair{"fr_doc", &v.fr_doc}, std::pair{"summary", &v.summary}, std::pair{"extends", &v.extends}}) {
     auto s = get_string(t, "version", key, false);
     if (!s) return s.status();
     *field = s.value();
@@ -638,10 +696,10 @@ Result<ScenarioInfo> compile_scenario_info(const RuleFile& file) {
   if (auto s = check_keys(t, "scenario", {"name", "title", "description", "base", "min_version"}); !s) return s;
   ScenarioInfo info;
   info.source = source_of(t);
-  for (auto [key, field, required] : {std::tuple{"name", &info.name, true}, std::tuple{"title", &info.title, true},
-                                      std::tuple{"description", &info.description, true},
-                                      std::tuple{"base", &info.pinned_base, false},
-                                      std::tuple{"min_version", &info.min_version, false}}) {
+  for (auto [key, field, required] :
+       {std::tuple{"name", &info.name, true}, std::tuple{"title", &info.title, true},
+        std::tuple{"description", &info.description, true}, std::tuple{"base", &info.pinned_base, false},
+        std::tuple{"min_version", &info.min_version, false}}) {
     auto s = get_string(t, "scenario", key, required);
     if (!s) return s.status();
     *field = s.value();
@@ -652,8 +710,9 @@ Result<ScenarioInfo> compile_scenario_info(const RuleFile& file) {
 }
 
 Status compile_rules(const toml::table& merged, const std::map<std::string, std::string>& countries, RuleSet& out) {
-  if (auto s = check_keys(merged, "", {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs", "country_groups",
-                                       "destination_aliases", "license"});
+  if (auto s = check_keys(merged, "",
+                          {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs", "country_groups",
+                           "destination_aliases", "license"});
       !s)
     return s;
   if (auto s = compile_license(merged, Countries{countries}, out); !s) return s;
@@ -740,10 +799,12 @@ Status compile_rules(const toml::table& merged, const std::map<std::string, std:
   for (const auto& e : out.entries) {
     for (const auto& ref : e.unless)
       if (!out.find_entry(ref))
-        return Status::error(e.source.to_string() + ": entries." + e.id + ".unless: no entry '" + ref + "' in this rule set");
+        return Status::error(e.source.to_string() + ": entries." + e.id + ".unless: no entry '" + ref +
+                             "' in this rule set");
     for (const auto& ref : e.contains)
       if (!out.find_entry(ref))
-        return Status::error(e.source.to_string() + ": entries." + e.id + ".contains: no entry '" + ref + "' in this rule set");
+        return Status::error(e.source.to_string() + ": entries." + e.id + ".contains: no entry '" + ref +
+                             "' in this rule set");
   }
   for (auto& n : out.notes) {
     // A note may name an entry that a scenario removed; it then simply excludes nothing there.

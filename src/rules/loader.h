@@ -2,11 +2,11 @@
 // Only registry.cpp includes this; the rest of chipgate sees rules through registry.h.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <toml++/toml.h>
 
 #include "core/result.h"
 #include "rules/rule_set.h"

@@ -48,8 +48,8 @@ struct Registry::Impl {
     rs->version = version_infos.at(version_id);
     if (scenario) rs->scenario = *scenario;
     if (auto s = detail::compile_rules(merged, countries, *rs); !s) {
-      const std::string what = scenario ? "scenario '" + scenario->name + "' over version " + version_id
-                                        : "version " + version_id;
+      const std::string what =
+          scenario ? "scenario '" + scenario->name + "' over version " + version_id : "version " + version_id;
       return Result<RuleSetPtr>::error(s.message() + " (while resolving " + what + ")");
     }
     rs->hash = sha256_hex(hash_input);
@@ -105,9 +105,11 @@ Result<std::shared_ptr<Registry>> Registry::load(const std::string& dir) {
     if (parent == impl.version_infos.end())
       return R::error(v.source.to_string() + ": version.extends: no version '" + v.extends + "' in " + dir);
     if (!(parent->second.effective < v.effective))
-      return R::error(v.source.to_string() + ": version.extends: '" + v.extends + "' does not take effect before '" + id + "'");
+      return R::error(v.source.to_string() + ": version.extends: '" + v.extends + "' does not take effect before '" +
+                      id + "'");
   }
-  if (roots != 1) return R::error(dir + ": exactly one version must have no 'extends' (found " + std::to_string(roots) + ")");
+  if (roots != 1)
+    return R::error(dir + ": exactly one version must have no 'extends' (found " + std::to_string(roots) + ")");
 
   for (const auto& p : scenario_paths) {
     auto file = detail::read_rule_file(p.string(), "scenarios/" + p.filename().string());
@@ -188,9 +190,10 @@ Result<RuleSetPtr> Registry::resolve(const std::string& version_or_date, const s
   if (scenario.empty()) return base;
   auto it = impl_->scenario_by_name.find(scenario);
   if (it == impl_->scenario_by_name.end()) return resolve(base->version.effective, scenario);
-  if (!it->second.min_version.empty() && base->version.effective < impl_->version_infos.at(it->second.min_version).effective)
-    return Result<RuleSetPtr>::error("scenario '" + scenario + "' patches rule versions from " + it->second.min_version +
-                                     " on; the version here is " + base->version.id);
+  if (!it->second.min_version.empty() &&
+      base->version.effective < impl_->version_infos.at(it->second.min_version).effective)
+    return Result<RuleSetPtr>::error("scenario '" + scenario + "' patches rule versions from " +
+                                     it->second.min_version + " on; the version here is " + base->version.id);
   const std::string key = base->version.id + "+" + scenario;
   std::lock_guard lock(impl_->cache_mutex);
   if (auto c = impl_->scenario_cache.find(key); c != impl_->scenario_cache.end()) return c->second;

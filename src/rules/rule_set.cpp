@@ -8,19 +8,26 @@ namespace chipgate::rules {
 
 const char* op_symbol(Op op) {
   switch (op) {
-    case Op::kGreaterEqual: return ">=";
-    case Op::kGreater: return ">";
-    case Op::kLessEqual: return "<=";
-    case Op::kLess: return "<";
+    case Op::kGreaterEqual:
+      return ">=";
+    case Op::kGreater:
+      return ">";
+    case Op::kLessEqual:
+      return "<=";
+    case Op::kLess:
+      return "<";
   }
   return "?";
 }
 
 const char* item_kind_name(ItemKind kind) {
   switch (kind) {
-    case ItemKind::kIc: return "ic";
-    case ItemKind::kHbm: return "hbm";
-    case ItemKind::kComputer: return "computer";
+    case ItemKind::kIc:
+      return "ic";
+    case ItemKind::kHbm:
+      return "hbm";
+    case ItemKind::kComputer:
+      return "computer";
   }
   return "?";
 }
@@ -48,10 +55,14 @@ std::string PlaceSelector::describe() const {
 
 const char* review_policy_code(ReviewPolicy p) {
   switch (p) {
-    case ReviewPolicy::kPresumptionOfApproval: return "presumption_of_approval";
-    case ReviewPolicy::kCaseByCase: return "case_by_case";
-    case ReviewPolicy::kPresumptionOfDenial: return "presumption_of_denial";
-    case ReviewPolicy::kPolicyOfDenial: return "policy_of_denial";
+    case ReviewPolicy::kPresumptionOfApproval:
+      return "presumption_of_approval";
+    case ReviewPolicy::kCaseByCase:
+      return "case_by_case";
+    case ReviewPolicy::kPresumptionOfDenial:
+      return "presumption_of_denial";
+    case ReviewPolicy::kPolicyOfDenial:
+      return "policy_of_denial";
   }
   return "case_by_case";
 }
@@ -78,16 +89,15 @@ bool LicenseRules::matches(const PlaceSelector& sel, const std::string& country)
   auto in_any = [&](const std::vector<std::string>& groups) {
     for (const auto& g : groups) {
       auto it = country_groups.find(g);
-      if (it != country_groups.end() && std::find(it->second.begin(), it->second.end(), c) != it->second.end()) return true;
+      if (it != country_groups.end() && std::find(it->second.begin(), it->second.end(), c) != it->second.end())
+        return true;
     }
     return false;
   };
   return in_any(sel.groups) && !in_any(sel.except_groups);
 }
 
-std::string RuleSet::label() const {
-  return scenario ? version.id + "+" + scenario->name : version.id;
-}
+std::string RuleSet::label() const { return scenario ? version.id + "+" + scenario->name : version.id; }
 
 const ControlEntry* RuleSet::find_entry(const std::string& id) const {
   for (const auto& e : entries)

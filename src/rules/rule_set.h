@@ -51,15 +51,15 @@ struct Prong {
 };
 
 struct ControlEntry {
-  std::string id;       // the ECCN paragraph, e.g. "3A090.a"
+  std::string id;  // the ECCN paragraph, e.g. "3A090.a"
   std::string title;
   std::string citation;  // e.g. "15 CFR Part 774 Supp. 1, ECCN 3A090.a (88 FR 73458)"
   int level = 0;         // 1 for ".a"-level entries, 2 for ".b"-level; used by .z paragraphs
   std::vector<ItemKind> applies_to;
-  std::vector<Prong> prongs;         // any one suffices
-  std::vector<std::string> contains; // computers: the entry applies if a contained IC is one of these
-  std::vector<std::string> unless;   // entries that take precedence (3A090.b unless 3A090.a)
-  std::string scope_note;            // shown when an item of another kind is not evaluated here
+  std::vector<Prong> prongs;          // any one suffices
+  std::vector<std::string> contains;  // computers: the entry applies if a contained IC is one of these
+  std::vector<std::string> unless;    // entries that take precedence (3A090.b unless 3A090.a)
+  std::string scope_note;             // shown when an item of another kind is not evaluated here
   SourceRef source;
 
   bool applies_to_kind(ItemKind kind) const;
@@ -84,7 +84,7 @@ struct ZParagraphs {
 
 // Conventions the regulation leaves open; each is a setting of the version, shown in the trace.
 struct Conventions {
-  std::map<std::string, int> bit_length;           // precision name -> bits counted for TPP
+  std::map<std::string, int> bit_length;                   // precision name -> bits counted for TPP
   std::vector<std::pair<std::string, std::string>> notes;  // setting -> why it is so
 };
 
@@ -128,11 +128,11 @@ struct ReviewRule {
   ReviewPolicy policy = ReviewPolicy::kCaseByCase;
   std::string citation;
   std::string text;
-  ItemSelector items;            // empty = any item
-  PlaceSelector destinations;    // empty = any destination
-  PlaceSelector headquarters;    // empty = any headquarters
-  PlaceSelector export_from;     // empty = any exporting country
-  std::vector<Condition> all;    // item metric conditions (e.g. tpp < 21000)
+  ItemSelector items;          // empty = any item
+  PlaceSelector destinations;  // empty = any destination
+  PlaceSelector headquarters;  // empty = any headquarters
+  PlaceSelector export_from;   // empty = any exporting country
+  std::vector<Condition> all;  // item metric conditions (e.g. tpp < 21000)
   SourceRef source;
 };
 
@@ -143,10 +143,10 @@ struct LicenseException {
   ItemSelector items;
   bool excludes_datacenter_level_a = false;  // NAC/ACA: never datacenter items meeting 3A090.a
   PlaceSelector destinations;
-  PlaceSelector headquarters;                // alternatively, by the end user's headquarters
-  PlaceSelector not_headquarters;            // never for end users headquartered here (ACA)
-  std::vector<Condition> all;                // item metric conditions (HBM: mbd < 3.3)
-  std::vector<std::string> conditions;       // what the exporter must do, shown to the user
+  PlaceSelector headquarters;           // alternatively, by the end user's headquarters
+  PlaceSelector not_headquarters;       // never for end users headquartered here (ACA)
+  std::vector<Condition> all;           // item metric conditions (HBM: mbd < 3.3)
+  std::vector<std::string> conditions;  // what the exporter must do, shown to the user
   int notification_days = 0;
   bool enforced = true;
   SourceRef source;
@@ -205,9 +205,9 @@ struct VersionInfo {
   std::string federal_register;  // "88 FR 73458"
   std::string fr_doc;            // "2023-23055"
   std::string summary;
-  std::string extends;  // id of the version this one amends ("" for the first)
-  bool in_text = true;  // the provision is in the regulation text
-  bool enforced = true; // BIS enforces it (AI Diffusion: in text, not enforced)
+  std::string extends;   // id of the version this one amends ("" for the first)
+  bool in_text = true;   // the provision is in the regulation text
+  bool enforced = true;  // BIS enforces it (AI Diffusion: in text, not enforced)
   std::vector<std::string> sources;
   SourceRef source;
 };
@@ -224,8 +224,8 @@ struct ScenarioInfo {
 struct RuleSet {
   VersionInfo version;
   std::optional<ScenarioInfo> scenario;
-  std::string hash;                 // SHA-256 over the files that make this rule set, in order
-  std::vector<std::string> files;   // those files, base first
+  std::string hash;                // SHA-256 over the files that make this rule set, in order
+  std::vector<std::string> files;  // those files, base first
   Conventions conventions;
   std::vector<ControlEntry> entries;  // in evaluation order
   std::vector<ExclusionNote> notes;
