@@ -1,0 +1,230 @@
+// chipgate's persistent records: decisions, the hash-chained audit log, API keys, list snapshots,
+// rule versions in use, products and parties. Two backends behind one class:
+//
+//   "sqlite:PATH" (or a bare PATH)  embedded SQLite in WAL mode, zero configuration (the default)
+//   "postgresql://..." / "postgres://..."  PostgreSQL via libpq, for several server instances
+//                                          sharing one store
+//
+// A Store is thread-safe: every call borrows a connection from a small internal pool, so a
+// multi-threaded server shares one Store. Several Store objects (several processes or instances)
+// may open the same database; audit appends are serialised across all of them (SQLite: BEGIN
+// IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE of the single chain-head row).
+//
+// Every write that changes what a decision depends on, and every decision, appends one audit
+// record in the SAME transaction as the change itself, and the call returns only after COMMIT:
+// an id returned to the caller is durable (see docs/store.md for the SQLite synchronous setting).
+//
+// Audit record hash (canonical serialisation, version 1), hex SHA-256 of the UTF-8 bytes of
+//   "chipgate-audit-v1\n" + JSON array, no whitespace, of exactly these 10 values in this order:
+//   [id (number), time, actor, kind, rule_set_id, rule_set_hash, list_snapshot_id, prev_hash,
+//    inputs, outputs]
+// where inputs/outputs are the stored JSON TEXT of those fields, embedded as JSON strings (so
+// the hash covers the stored bytes, not a re-serialisation), and every other value is the stored
+// string. prev_hash of the first record is 64 '0's. Record ids are consecutive from 1.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/date.h"
+#include "core/result.h"
+
+namespace chipgate::store {
+
+// ---- roles and keys --------------------------------------------------------------------------
+
+// viewer: read decisions, lists, rules; analyst: + classify, decide, screen;
+// admin: + import lists, install rules/scenarios, manage keys. Ordered: admin > analyst > viewer.
+enum class Role { viewer = 0, analyst = 1, admin = 2 };
+std::string_view role_name(Role role);
+Result<Role> parse_role(std::string_view text);  // "viewer" | "analyst" | "admin"
+// True when a key of role `have` may do what needs role `need` (admin may do everything).
+inline bool role_allows(Role have, Role need) { return static_cast<int>(have) >= static_cast<int>(need); }
+
+struct ApiKeyInfo {
+  std::string id;    // public key id ("k-" + 16 hex), used as the audit actor; never the secret
+  std::string name;  // free text given at creation
+  Role role = Role::viewer;
+  std::string created;                 // UTC timestamp, "YYYY-MM-DDTHH:MM:SS.mmmZ"
+  std::optional<Date> expires;         // accepted before this date (UTC), refused from it on
+  std::optional<std::string> revoked;  // UTC timestamp of revocation
+};
+
+struct NewApiKey {
+  ApiKeyInfo info;
+  std::string secret;  // "cg_" + 64 hex (32 random bytes); shown once, stored only as SHA-256
+};
+
+struct KeyCheck {
+  enum class Outcome { ok, unknown, revoked, expired };
+  Outcome outcome = Outcome::unknown;
+  std::optional<ApiKeyInfo> key;  // set for ok, revoked, expired
+  std::string reason;             // "" when ok; else "unknown API key", "API key k-… was revoked on …", …
+  bool ok() const { return outcome == Outcome::ok; }
+};
+
+// ---- decisions and audit ---------------------------------------------------------------------
+
+// What the caller records; the store adds id, time, hashes. inputs/outputs must be JSON objects
+// or arrays holding valid UTF-8.
+struct AuditEvent {
+  std::string actor;  // API key id, or "cli:<user>" / "system" for local administration
+  std::string kind;   // "decision.decide", "decision.classify", "decision.screen", "list.import",
+                      // "rules.install", "key.create", "key.revoke", "auth.denied", ...
+  nlohmann::json inputs = nlohmann::json::object();
+  nlohmann::json outputs = nlohmann::json::object();
+  std::string rule_set_id;       // rule version label in force ("2025-01-16" or "2025-01-16+scenario")
+  std::string rule_set_hash;     // RuleSet::hash
+  std::string list_snapshot_id;  // PartyScreener::snapshot_id(), "" when no list was consulted
+};
+
+struct AuditRecord {
+  std::int64_t id = 0;
+  std::string time;
+  std::string actor;
+  std::string kind;
+  std::string inputs;   // stored JSON text (exactly what was hashed)
+  std::string outputs;  // stored JSON text
+  std::string rule_set_id;
+  std::string rule_set_hash;
+  std::string list_snapshot_id;
+  std::string prev_hash;
+  std::string hash;
+  nlohmann::json to_json() const;  // inputs/outputs parsed back into JSON
+};
+
+// The hash a record with these fields must carry (the canonical serialisation above).
+std::string audit_record_hash(const AuditRecord& record);
+
+struct StoredDecision {
+  std::int64_t id = 0;        // decision id (the API's decision_id)
+  std::int64_t audit_id = 0;  // its audit record; inputs/outputs live only there (one copy)
+  std::string time;
+  std::string actor;
+  std::string kind;
+  nlohmann::json inputs;
+  nlohmann::json outputs;
+  std::string rule_set_id;
+  std::string rule_set_hash;
+  std::string list_snapshot_id;
+  nlohmann::json to_json() const;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  std::int64_t records = 0;               // records checked
+  std::optional<std::int64_t> first_bad;  // id (or position) of the first bad record
+  std::string problem;                    // what is wrong with it, for a human
+  std::string head_hash;                  // hash of the last good record
+};
+
+// ---- catalog, lists, rules -------------------------------------------------------------------
+
+struct ListImport {
+  std::string snapshot_id;  // content id (e.g. the screener's snapshot_id()); "" = derive from parties
+  std::map<std::string, std::int64_t> source_counts;  // list id -> number of entries
+  std::vector<nlohmann::json> parties;                // optional: the entries themselves
+  nlohmann::json details = nlohmann::json::object();  // files, sources, anything for the record
+};
+
+struct ListSnapshot {
+  std::string id;
+  std::string imported;  // UTC timestamp
+  std::string actor;
+  std::map<std::string, std::int64_t> source_counts;
+  std::int64_t total = 0;
+  std::int64_t audit_id = 0;
+  nlohmann::json details;
+  nlohmann::json to_json() const;
+};
+
+struct RuleInstall {
+  std::string rule_set_id;  // version label (with "+scenario" when one applies)
+  std::string rule_set_hash;
+  std::string scenario;  // "" for none
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct RuleVersionRecord {
+  std::string rule_set_id;
+  std::string rule_set_hash;
+  std::string scenario;
+  std::string installed;
+  std::string actor;
+  std::int64_t audit_id = 0;
+};
+
+struct ProductRecord {
+  std::string id;  // catalog id
+  nlohmann::json data;
+};
+
+// ---- the store -------------------------------------------------------------------------------
+
+struct OpenOptions {
+  std::size_t pool_size = 8;  // connections kept open (one borrowed per concurrent call)
+};
+
+class Store {
+ public:
+  // Opens (creating an SQLite file if needed) and applies pending migrations in one transaction.
+  // Errors name the spec and the problem ("cannot connect to postgresql://…: …").
+  static Result<std::unique_ptr<Store>> open(std::string_view db_spec, OpenOptions options = {});
+  // The default spec when --db is not given: $CHIPGATE_DB, else "sqlite:chipgate.db".
+  static std::string default_spec();
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  std::string_view backend() const;  // "sqlite" | "postgresql"
+  Result<int> schema_version();
+
+  // Decisions: the decision row and its audit record in one transaction; returns the decision id
+  // once committed. The batch form writes all (or none) in one transaction, ids in input order.
+  Result<std::int64_t> record_decision(const AuditEvent& decision);
+  Result<std::vector<std::int64_t>> record_decisions(const std::vector<AuditEvent>& decisions);
+  Result<std::optional<StoredDecision>> get_decision(std::int64_t id);
+
+  // Any other audited event (e.g. "auth.denied"); returns the audit record id.
+  Result<std::int64_t> append_audit(const AuditEvent& event);
+  // Records with from_id <= id, at most `limit`, in id order.
+  Result<std::vector<AuditRecord>> audit_records(std::int64_t from_id = 1, std::int64_t limit = 1000);
+  // Records whose time lies in [from, to] (whole UTC days), in id order.
+  Result<std::vector<AuditRecord>> audit_range(Date from, Date to);
+  Result<VerifyReport> verify_audit();
+
+  // Lists: the snapshot row, its parties and the audit record in one transaction.
+  Result<ListSnapshot> record_list_import(const std::string& actor, const ListImport& import);
+  Result<std::vector<ListSnapshot>> list_snapshots();  // newest first
+  Result<std::optional<ListSnapshot>> latest_snapshot();
+
+  // Rule versions / scenarios installed (audited).
+  Result<std::int64_t> record_rules_install(const std::string& actor, const RuleInstall& install);
+  Result<std::vector<RuleVersionRecord>> rule_versions();  // newest first
+
+  // Catalog (upsert by id, audited as one "catalog.import" record).
+  Result<std::int64_t> put_products(const std::string& actor, const std::vector<ProductRecord>& products);
+  Result<std::optional<ProductRecord>> get_product(const std::string& id);
+
+  // API keys (creation and revocation audited, actor = who did it).
+  Result<NewApiKey> create_key(const std::string& actor, Role role, const std::string& name,
+                               std::optional<Date> expires);
+  Result<KeyCheck> lookup_key(std::string_view secret, Date today = Date::today_utc());
+  Result<std::vector<ApiKeyInfo>> list_keys();
+  Status revoke_key(const std::string& actor, const std::string& key_id);  // error if unknown/already revoked
+
+  struct Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chipgate::store
