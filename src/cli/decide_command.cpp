@@ -1,6 +1,7 @@
 // chipgate decide: an order book (CSV or JSON Lines) and a catalog -> per line, is a licence
 // required, why, under which review policy, with which licence exception available.
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,7 +13,9 @@
 #include "io/decision_output.h"
 #include "io/orders.h"
 #include "license/decision.h"
+#include "license/order_decider.h"
 #include "license/screening.h"
+#include "screen/screener.h"
 
 namespace chipgate::cli {
 
@@ -29,6 +32,7 @@ struct DecideOptions {
   std::vector<std::string> lists;
   std::string letters;
   bool summary = false;
+  std::string shipments;  // JSON Lines file for the whole-shipment answers
 };
 
 // The bundled sample party list, used when --lists is not given.
@@ -56,7 +60,13 @@ int run(const DecideOptions& o, const char* argv0) {
     return kExitFatal;
   }
   const auto lists = o.lists.empty() ? std::vector<std::string>{default_lists(rules_dir)} : o.lists;
-  auto screener = license::ExactAliasScreener::load(lists);
+  // Fuzzy screening (issue 4, src/screen): abbreviations, word order, typos, Chinese script.
+  auto terms = screen::load_terms(screen::find_terms_file("", argv0));
+  if (!terms) {
+    std::cerr << "chipgate: " << terms.message() << "\n";
+    return kExitFatal;
+  }
+  auto screener = screen::Screener::load(lists, terms.value());
   if (!screener) {
     std::cerr << "chipgate: --lists: " << screener.message() << "\n";
     return kExitFatal;
@@ -86,13 +96,16 @@ int run(const DecideOptions& o, const char* argv0) {
     }
   }
 
-  std::map<std::string, const classify::Item*> items;
-  for (const auto& r : catalog->rows) items[r.item.id] = &r.item;
-  std::map<std::pair<const void*, const void*>, classify::Classification> classified;  // (item, rules) -> result
-  const license::DecideContext ctx{screener.value().get(), &letters};
-  const std::string snapshot = screener.value()->snapshot_id();
+  std::vector<classify::Item> items;
+  items.reserve(catalog->rows.size());
+  for (const auto& r : catalog->rows) items.push_back(r.item);
+  const license::OrderDecider decider(reg.value(), items, {o.scenario, screener.value().get(), &letters});
+  const std::string snapshot = decider.snapshot_id();
 
   io::DecisionSummary summary;
+  // Whole-shipment answers by (order, date), in the order first seen.
+  std::vector<license::ShipmentOutcome> shipments;
+  std::map<std::pair<std::string, std::string>, std::size_t> shipment_index;
   std::vector<io::RowError> errors = book->errors;
   std::vector<std::vector<std::string>> table = {
       {"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
@@ -101,36 +114,24 @@ int run(const DecideOptions& o, const char* argv0) {
 
   for (const auto& row : book->lines) {
     const auto& line = row.line;
-    auto it = items.find(line.product_id);
-    if (it == items.end()) {
-      errors.push_back({row.row, "product_id", "no product '" + line.product_id + "' in the catalog"});
-      continue;
-    }
     std::vector<license::Decision> per_date;
-    std::string problem;
-    for (const Date& base_date : dates) {
-      const Date date = o.compare_dates.empty() && line.date ? *line.date : base_date;
-      auto rs = reg.value()->resolve(date, o.scenario);
-      if (!rs) {
-        problem = "date: " + rs.message();
-        break;
-      }
-      if (auto v = license::validate_line(line, reg.value()->countries(), rs.value().get()); !v) {
-        problem = v.message();
-        break;
-      }
-      const auto key = std::make_pair(static_cast<const void*>(it->second), static_cast<const void*>(rs.value().get()));
-      auto cached = classified.find(key);
-      if (cached == classified.end())
-        cached = classified.emplace(key, classify::classify(*it->second, date, rs.value())).first;
-      per_date.push_back(license::decide(line, *it->second, cached->second, rs.value(), ctx));
+    license::LineError error;
+    for (const Date& date : dates) {
+      auto d = decider.decide(line, date, !o.compare_dates.empty(), error);
+      if (!d) break;
+      per_date.push_back(std::move(*d));
     }
-    if (!problem.empty()) {
-      const auto colon = problem.find(':');
-      errors.push_back({row.row, problem.substr(0, colon), problem.substr(colon + 2)});
+    if (per_date.size() != dates.size()) {
+      errors.push_back({row.row, error.field, error.problem});
       continue;
     }
-    for (const auto& d : per_date) summary.add(line, d);
+    for (const auto& d : per_date) {
+      summary.add(line, d);
+      const auto key = std::make_pair(line.order_id, d.date.to_string());
+      auto [pos, inserted] = shipment_index.emplace(key, shipments.size());
+      if (inserted) shipments.emplace_back(line.order_id, d.date);
+      shipments[pos->second].add(line, d);
+    }
     if (o.format == "jsonl" || o.format == "json") {
       nlohmann::ordered_json j;
       if (per_date.size() == 1) {
@@ -166,11 +167,37 @@ int run(const DecideOptions& o, const char* argv0) {
     }
   }
   summary.failed = errors.size();
+  nlohmann::ordered_json shipment_docs = nlohmann::ordered_json::array();
+  for (const auto& s : shipments) shipment_docs.push_back(io::shipment_to_json(s));
+  if (!o.shipments.empty()) {
+    std::ofstream out(o.shipments);
+    for (const auto& s : shipment_docs) out << s.dump() << "\n";
+    if (!out) {
+      std::cerr << "chipgate: --shipments: cannot write '" << o.shipments << "'\n";
+      return kExitFatal;
+    }
+  }
   if (o.format == "json") {
-    nlohmann::ordered_json doc = {{"decisions", all}, {"summary", summary.to_json()}};
+    nlohmann::ordered_json doc = {{"decisions", all}, {"shipments", shipment_docs}, {"summary", summary.to_json()}};
     std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else if (o.format == "table") {
-    std::cout << io::render_table(table) << "\n" << summary.to_json().dump(2) << "\n" << io::kDisclaimer << "\n";
+    std::vector<std::vector<std::string>> shipment_table = {
+        {"ORDER", "DATE", "LICENCE", "POLICY", "EXCEPTIONS", "LINES NEEDING A LICENCE"}};
+    for (const auto& s : shipments) {
+      const auto required = s.license_required();
+      std::string ex, lines;
+      for (const auto& e : s.exceptions()) ex += (ex.empty() ? "" : ",") + e;
+      for (const auto& l : s.lines_license_required()) lines += (lines.empty() ? "" : ",") + l;
+      shipment_table.push_back({s.order_id(), s.date().to_string(),
+                                !required   ? "undetermined"
+                                : *required ? "REQUIRED"
+                                            : "no",
+                                s.review_policy() ? rules::review_policy_code(*s.review_policy()) : "", ex, lines});
+    }
+    std::cout << io::render_table(table) << "\nWhole shipments:\n"
+              << io::render_table(shipment_table) << "\n"
+              << summary.to_json().dump(2) << "\n"
+              << io::kDisclaimer << "\n";
   }
   if (o.summary && o.format != "table" && o.format != "json")
     std::cerr << "summary: " << summary.to_json().dump() << "\n";
@@ -197,6 +224,8 @@ void add_decide_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
   cmd->add_flag("--summary", o.summary, "With jsonl/csv: print the outcome summary to stderr");
+  cmd->add_option("--shipments", o.shipments,
+                  "Write the whole-shipment answers (one JSON object per order and date) to this JSON Lines file");
   cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
 }
 

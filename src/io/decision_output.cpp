@@ -12,16 +12,18 @@ namespace {
 
 json trace_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id) {
   json t = json::array();
-  if (!d.rules) {
-    t.push_back({{"step", "rules"}, {"text", "No advanced-computing rule version in force on " + d.date.to_string()}});
-    return t;
+  if (d.rules) {
+    t.push_back({{"step", "rules"},
+                 {"version", d.rules->version.id},
+                 {"label", d.rules->label()},
+                 {"federal_register", d.rules->version.federal_register},
+                 {"hash", d.rules->hash}});
+  } else {
+    t.push_back({{"step", "rules"},
+                 {"text", "No advanced-computing rule version in force on " + d.date.to_string() +
+                              "; only company letters and restricted-party lists are checked"}});
   }
   const auto& c = d.classification;
-  t.push_back({{"step", "rules"},
-               {"version", d.rules->version.id},
-               {"label", d.rules->label()},
-               {"federal_register", d.rules->version.federal_register},
-               {"hash", d.rules->hash}});
   json cls = {{"step", "classification"},
               {"product_id", line.product_id},
               {"status", classify::status_name(c.status)},
@@ -32,7 +34,8 @@ json trace_json(const license::OrderLine& line, const license::Decision& d, cons
   if (c.metrics.pd) cls["pd"] = *c.metrics.pd;
   if (c.metrics.dram_bw) cls["dram_bw"] = *c.metrics.dram_bw;
   t.push_back(cls);
-  const auto& lic = d.rules->license;
+  static const rules::LicenseRules kNoRules;
+  const auto& lic = d.rules ? d.rules->license : kNoRules;
   t.push_back({{"step", "destination"},
                {"ship_to", line.ship_to},
                {"canonical", lic.canonical(line.ship_to)},
@@ -184,6 +187,21 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
          (d.review_policy ? rules::review_policy_code(*d.review_policy) : "") + "," +
          csv_escape(join(exceptions, ";")) + "," + csv_escape(join(reasons, " | ")) + "," +
          csv_escape(join(parties, "; ")) + "," + csv_escape(d.rules ? d.rules->label() : "") + "\n";
+}
+
+json shipment_to_json(const license::ShipmentOutcome& s) {
+  const auto required = s.license_required();
+  return {{"order_id", s.order_id()},
+          {"date", s.date().to_string()},
+          {"license_required", required ? json(*required) : json(nullptr)},
+          {"review_policy", s.review_policy() ? json(rules::review_policy_code(*s.review_policy())) : json(nullptr)},
+          {"exceptions", s.exceptions()},
+          {"lines",
+           {{"license_required", s.lines_license_required()},
+            {"undetermined", s.lines_undetermined()},
+            {"no_license_required", s.lines_no_license()}}},
+          {"value_usd", s.value_usd()},
+          {"value_usd_license_required", s.value_license_required()}};
 }
 
 void DecisionSummary::add(const license::OrderLine& line, const license::Decision& d) {

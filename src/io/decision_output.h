@@ -7,11 +7,17 @@
 #include <string>
 
 #include "license/decision.h"
+#include "license/shipment_outcome.h"
 
 namespace chipgate::io {
 
 nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const license::Decision& d,
                                         const std::string& snapshot_id);
+
+// The whole-shipment answer: {"order_id", "date", "license_required", "review_policy",
+// "exceptions", "lines": {"license_required": [...], "undetermined": [...], "no_license_required": [...]},
+// "value_usd", "value_usd_license_required"}.
+nlohmann::ordered_json shipment_to_json(const license::ShipmentOutcome& s);
 
 std::string decision_csv_header();
 std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d);

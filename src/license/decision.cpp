@@ -52,20 +52,6 @@ classify::Tri all_hold(const std::vector<rules::Condition>& conds, const classif
   return r;
 }
 
-int severity(ReviewPolicy p) {
-  switch (p) {
-    case ReviewPolicy::kPresumptionOfApproval:
-      return 0;
-    case ReviewPolicy::kCaseByCase:
-      return 1;
-    case ReviewPolicy::kPresumptionOfDenial:
-      return 2;
-    case ReviewPolicy::kPolicyOfDenial:
-      return 3;
-  }
-  return 1;
-}
-
 // The entries (and .z levels) a classification puts the item in; for an undetermined item, the
 // entries it may be in.
 std::vector<std::string> item_tokens(const classify::Classification& c) {
@@ -143,11 +129,10 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   d.classification = std::move(classification);
   const auto& c = d.classification;
   d.item_tokens = item_tokens(c);
-  if (!rules) {
-    d.license_required = false;
-    return d;
-  }
-  const auto& lic = rules->license;
+  // Before the first version took effect there are no advanced-computing provisions, but letters and
+  // the Entity List still apply: evaluate them against empty licence rules.
+  static const rules::LicenseRules kNoRules;
+  const auto& lic = rules ? rules->license : kNoRules;
   const bool undetermined = c.status == classify::Status::kUndetermined;
   const std::string& hq = line.end_user_hq_country;
   bool barred = false;  // Entity List or end-use requirement: no licence exception may be used
@@ -256,7 +241,7 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
 
   // 5. Review policy: the most restrictive of the policies that apply to the reasons.
   auto consider = [&](ReviewPolicy p, const std::string& citation) {
-    if (!d.review_policy || severity(p) > severity(*d.review_policy)) {
+    if (!d.review_policy || rules::review_policy_severity(p) > rules::review_policy_severity(*d.review_policy)) {
       d.review_policy = p;
       d.review_citation = citation;
     }

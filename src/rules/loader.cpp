@@ -265,13 +265,19 @@ Result<PlaceSelector> compile_places(const toml::table& parent, const std::strin
   if (!t)
     return Result<PlaceSelector>::error(where(*node) + ": " + p +
                                         ": must be a table such as { groups = [\"D:5\"], countries = [\"MO\"] }");
-  if (auto s = check_keys(*t, p, {"groups", "except_groups", "countries", "anywhere"}); !s) return s;
-  for (auto [k, field] : {std::pair{"groups", &sel.groups}, std::pair{"except_groups", &sel.except_groups},
-                          std::pair{"countries", &sel.countries}}) {
+  if (auto s = check_keys(*t, p, {"groups", "except_groups", "countries", "except_countries", "anywhere"}); !s)
+    return s;
+  for (auto [k, field] :
+       {std::pair{"groups", &sel.groups}, std::pair{"except_groups", &sel.except_groups},
+        std::pair{"countries", &sel.countries}, std::pair{"except_countries", &sel.except_countries}}) {
     auto v = get_string_array(*t, p, k);
     if (!v) return v.status();
     *field = v.value();
   }
+  for (const auto& c : sel.except_countries)
+    if (!countries.valid(c))
+      return Result<PlaceSelector>::error(where(*node) + ": " + p + ".except_countries: '" + c +
+                                          "' is not an ISO 3166-1 alpha-2 code");
   for (const auto& c : sel.countries)
     if (!countries.valid(c))
       return Result<PlaceSelector>::error(where(*node) + ": " + p + ".countries: '" + c +

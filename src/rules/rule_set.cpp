@@ -50,7 +50,25 @@ std::string PlaceSelector::describe() const {
     for (std::size_t i = 0; i < except_groups.size(); ++i) s += (i ? ", " : " ") + except_groups[i];
   }
   for (const auto& c : countries) s += (s.empty() ? "" : "; ") + c;
+  if (!except_countries.empty()) {
+    s += "; not";
+    for (const auto& c : except_countries) s += " " + c;
+  }
   return s;
+}
+
+int review_policy_severity(ReviewPolicy p) {
+  switch (p) {
+    case ReviewPolicy::kPresumptionOfApproval:
+      return 0;
+    case ReviewPolicy::kCaseByCase:
+      return 1;
+    case ReviewPolicy::kPresumptionOfDenial:
+      return 2;
+    case ReviewPolicy::kPolicyOfDenial:
+      return 3;
+  }
+  return 1;
 }
 
 const char* review_policy_code(ReviewPolicy p) {
@@ -81,8 +99,10 @@ std::vector<std::string> LicenseRules::groups_of(const std::string& country) con
 }
 
 bool LicenseRules::matches(const PlaceSelector& sel, const std::string& country) const {
-  if (sel.anywhere) return true;
   const std::string c = canonical(country);
+  for (const auto& x : sel.except_countries)
+    if (x == c || x == country) return false;
+  if (sel.anywhere) return true;
   if (std::find(sel.countries.begin(), sel.countries.end(), c) != sel.countries.end() ||
       std::find(sel.countries.begin(), sel.countries.end(), country) != sel.countries.end())
     return true;

@@ -94,6 +94,7 @@ struct PlaceSelector {
   std::vector<std::string> groups;
   std::vector<std::string> except_groups;
   std::vector<std::string> countries;
+  std::vector<std::string> except_countries;  // never these, whatever their groups
   bool anywhere = false;
   bool empty() const { return !anywhere && groups.empty() && countries.empty(); }
   std::string describe() const;  // "D:1, D:4, D:5 except A:5, A:6; MO"
@@ -108,6 +109,8 @@ struct ItemSelector {
 
 enum class ReviewPolicy { kPresumptionOfApproval, kCaseByCase, kPresumptionOfDenial, kPolicyOfDenial };
 const char* review_policy_code(ReviewPolicy p);  // "presumption_of_denial", ...
+// 0 = least restrictive (presumption of approval) ... 3 = policy of denial; the most restrictive wins.
+int review_policy_severity(ReviewPolicy p);
 
 // A licence requirement of the Commerce Control List or Part 742/744 for classified items.
 struct LicenseRequirement {

@@ -1,0 +1,71 @@
+// One order line -> its licence decision, the way `chipgate decide` does it: catalog lookup, rule
+// version in force on the line's date (or a scenario over it), validation of the fields that change
+// the answer, classification of the item (cached per item and rule set), then license::decide.
+//
+// The CLI, the HTTP server and the impact report all go through this class, so a line gets the same
+// answer whichever door it comes in by. It is safe to call from several threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "classify/classifier.h"
+#include "classify/item.h"
+#include "core/date.h"
+#include "core/result.h"
+#include "license/decision.h"
+#include "license/screening.h"
+#include "license/shipment.h"
+#include "rules/registry.h"
+
+namespace chipgate::license {
+
+// A problem with one line, named by field ("product_id", "ship_to", "date", ...).
+struct LineError {
+  std::string field;
+  std::string problem;
+};
+
+class OrderDecider {
+ public:
+  struct Options {
+    std::string scenario;                                 // "" = the rules as in force
+    const PartyScreener* screener = nullptr;              // null: parties are not screened (said in trace)
+    const std::vector<rules::Letter>* letters = nullptr;  // company-specific is-informed letters
+  };
+
+  // `items` is the catalog (computers already linked to their ICs); it is copied. The registry,
+  // screener and letters must outlive the decider.
+  OrderDecider(std::shared_ptr<const rules::Registry> registry, const std::vector<classify::Item>& items,
+               Options options);
+
+  // Checks that the scenario exists (it is otherwise reported per line).
+  Status check() const;
+
+  // Decides `line` on `date`: the line's own date wins unless `override_line_date` (as for
+  // --compare-dates, where every line is decided on each date asked).
+  Result<Decision> decide(const OrderLine& line, Date date, bool override_line_date = false) const;
+  // The same, with a field-level error instead of a message.
+  std::optional<Decision> decide(const OrderLine& line, Date date, bool override_line_date, LineError& error) const;
+
+  const classify::Item* item(const std::string& product_id) const;
+  const rules::Registry& registry() const { return *registry_; }
+  const Options& options() const { return options_; }
+  // The list snapshot the parties are screened against ("" when not screened).
+  std::string snapshot_id() const;
+
+ private:
+  std::shared_ptr<const rules::Registry> registry_;
+  std::map<std::string, classify::Item> items_;
+  Options options_;
+  mutable std::mutex cache_mutex_;
+  // (item, rule set) -> classification; both keys live as long as the decider (rule sets are kept
+  // alive by the registry's cache and by the classification's own pointer).
+  mutable std::map<std::pair<const void*, const void*>, classify::Classification> classified_;
+};
+
+}  // namespace chipgate::license
