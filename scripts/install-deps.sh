@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev                         # rule files (TOML, with source lines for errors)
   libcli11-dev                                # command line
   libssl-dev                                  # SHA-256 content ids (libcrypto)
+  libicu-dev                                  # screening: NFKC, transliteration (Han -> pinyin), diacritics
   clang clang-format                          # libFuzzer targets; formatting check
   python3                                     # benchmark data generator
 )

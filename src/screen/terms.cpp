@@ -1,0 +1,338 @@
+#include "screen/terms.h"
+
+#include <toml++/toml.h>
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/json_util.h"
+#include "io/catalog.h"
+
+namespace chipgate::screen {
+
+namespace {
+
+bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
+
+// Upper-case ASCII letters and digits, every other run one space, trimmed.
+std::string squash(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\'') continue;
+    if (!is_alnum(c)) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(upper(c));
+  }
+  return out;
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+}  // namespace
+
+const char* class_name(TokenClass c) {
+  switch (c) {
+    case TokenClass::kNormal:
+      return "name";
+    case TokenClass::kLegal:
+      return "legal form";
+    case TokenClass::kBusiness:
+      return "business word";
+    case TokenClass::kWeak:
+      return "weak token";
+    case TokenClass::kStop:
+      return "stopword";
+  }
+  return "?";
+}
+
+Terms::Terms() = default;
+Terms::~Terms() = default;
+
+Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const std::string& path) {
+  using R = Result<std::shared_ptr<const Terms>>;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return R::error(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  auto t = std::make_shared<Terms>();
+  UErrorCode status = U_ZERO_ERROR;
+  t->translit_.reset(icu::Transliterator::createInstance(icu::UnicodeString::fromUTF8("NFKC; Any-Latin; Latin-ASCII"),
+                                                         UTRANS_FORWARD, status));
+  if (U_FAILURE(status) || !t->translit_)
+    return R::error(std::string("ICU: cannot create the transliterator: ") + u_errorName(status));
+
+  auto num = [&](const toml::table* tbl, const char* key, double& out) -> Status {
+    if (!tbl) return Status::ok();
+    const toml::node* n = tbl->get(key);
+    if (!n) return Status::ok();
+    auto v = n->value<double>();
+    if (!v || *v < 0)
+      return Status::error(path + ":" + std::to_string(n->source().begin.line) + ": " + key +
+                           ": must be a non-negative number");
+    out = *v;
+    return Status::ok();
+  };
+  const toml::table* m = root["matcher"].as_table();
+  MatcherSettings& s = t->settings_;
+  double max_chars = static_cast<double>(s.max_name_chars), cands = static_cast<double>(s.candidates),
+         typo_min = static_cast<double>(s.typo_min_length), typo2 = static_cast<double>(s.typo_two_edits_min_length);
+  for (auto&& [key, ref] : std::initializer_list<std::pair<const char*, double*>>{
+           {"threshold", &s.threshold},
+           {"max_name_chars", &max_chars},
+           {"candidates", &cands},
+           {"legal_form_weight", &s.legal_form_weight},
+           {"stopword_weight", &s.stopword_weight},
+           {"business_word_weight", &s.business_word_weight},
+           {"weak_token_weight", &s.weak_token_weight},
+           {"rare_document_frequency", &s.rare_document_frequency},
+           {"min_idf_weight", &s.min_idf_weight},
+           {"typo_min_length", &typo_min},
+           {"typo_two_edits_min_length", &typo2},
+           {"typo_one_edit_similarity", &s.typo_one_edit_similarity},
+           {"typo_two_edits_similarity", &s.typo_two_edits_similarity},
+           {"phonetic_similarity", &s.phonetic_similarity},
+           {"joined_similarity", &s.joined_similarity},
+           {"weak_only_cap", &s.weak_only_cap},
+           {"query_coverage_weight", &s.query_coverage_weight},
+           {"country_mismatch_factor", &s.country_mismatch_factor},
+           {"address_mismatch_factor", &s.address_mismatch_factor}}) {
+    if (auto st = num(m, key, *ref); !st) return st;
+  }
+  if (s.threshold > 1 || s.query_coverage_weight > 1)
+    return R::error(path + ": [matcher] threshold and query_coverage_weight must be within 0..1");
+  s.max_name_chars = static_cast<std::size_t>(max_chars);
+  s.candidates = std::max<std::size_t>(1, static_cast<std::size_t>(cands));
+  s.typo_min_length = static_cast<std::size_t>(typo_min);
+  s.typo_two_edits_min_length = static_cast<std::size_t>(typo2);
+
+  const toml::table* snap = root["snapshot"].as_table();
+  double min_prev = static_cast<double>(t->drop_.min_previous_rows);
+  if (auto st = num(snap, "max_drop_fraction", t->drop_.max_drop_fraction); !st) return st;
+  if (auto st = num(snap, "min_previous_rows", min_prev); !st) return st;
+  t->drop_.min_previous_rows = static_cast<std::size_t>(min_prev);
+
+  auto strings = [&](const toml::node* n, const std::string& where, std::vector<std::string>& out) -> Status {
+    if (!n) return Status::ok();
+    const toml::array* a = n->as_array();
+    if (!a)
+      return Status::error(path + ":" + std::to_string(n->source().begin.line) + ": " + where + ": must be an array");
+    for (const auto& v : *a) {
+      auto str = v.value<std::string>();
+      if (!str)
+        return Status::error(path + ":" + std::to_string(v.source().begin.line) + ": " + where + ": strings only");
+      out.push_back(*str);
+    }
+    return Status::ok();
+  };
+
+  // Abbreviations first: class lists are written in canonical forms but pass through them anyway.
+  if (const toml::table* ab = root["abbreviations"].as_table()) {
+    for (auto&& [key, value] : *ab) {
+      const std::string canon = squash(key.str());
+      std::vector<std::string> variants;
+      if (auto st = strings(&value, "abbreviations." + std::string(key.str()), variants); !st) return st;
+      for (const auto& v : variants) {
+        std::string k = squash(v);
+        if (v == "&") k = "&";
+        if (!k.empty() && k.find(' ') == std::string::npos) t->canonical_[k] = canon;
+      }
+    }
+  }
+  const toml::table* words = root["words"].as_table();
+  if (!words) return R::error(path + ": missing [words] table");
+  for (auto&& [key, cls] :
+       std::initializer_list<std::pair<const char*, TokenClass>>{{"weak_tokens", TokenClass::kWeak},
+                                                                 {"business_words", TokenClass::kBusiness},
+                                                                 {"legal_forms", TokenClass::kLegal},
+                                                                 {"stopwords", TokenClass::kStop}}) {
+    std::vector<std::string> list;
+    if (auto st = strings(words->get(key), std::string("words.") + key, list); !st) return st;
+    for (const auto& w : list) {
+      std::string k = squash(w);
+      if (k.empty()) continue;
+      t->classes_[t->canonical(k)] = cls;
+    }
+  }
+  if (const toml::table* han = root["han"].as_table()) {
+    for (auto&& [key, value] : *han) {
+      auto v = value.value<std::string>();
+      if (!v) return R::error(path + ":" + std::to_string(value.source().begin.line) + ": han values must be strings");
+      t->han_.emplace_back(std::string(key.str()), " " + *v + " ");
+    }
+    std::stable_sort(t->han_.begin(), t->han_.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+  if (const toml::table* c = root["countries"].as_table()) {
+    if (auto iso = c->get("iso_file"); iso && iso->is_string()) {
+      const std::string iso_path =
+          (std::filesystem::path(path).parent_path() / iso->value<std::string>().value()).lexically_normal().string();
+      auto bytes = io::read_file(iso_path);
+      if (!bytes) return R::error(path + ": countries.iso_file: " + bytes.message());
+      try {
+        toml::table iso_root = toml::parse(bytes.value(), iso_path);
+        if (const toml::table* list = iso_root["countries"].as_table())
+          for (auto&& [code, name] : *list) {
+            const std::string cc(code.str());
+            t->countries_[cc] = cc;
+            if (auto n = name.value<std::string>()) {
+              auto ascii = t->to_ascii(*n);
+              if (ascii) t->countries_[squash(ascii.value())] = cc;
+            }
+          }
+      } catch (const toml::parse_error& e) {
+        return R::error(iso_path + ": " + std::string(e.description()));
+      }
+    }
+    if (const toml::table* same = (*c)["same_as"].as_table())
+      for (auto&& [code, to] : *same)
+        if (auto v = to.value<std::string>()) t->same_as_[std::string(code.str())] = *v;
+    if (const toml::table* names = (*c)["names"].as_table())
+      for (auto&& [name, code] : *names)
+        if (auto v = code.value<std::string>()) t->countries_[squash(name.str())] = *v;
+  }
+  return std::shared_ptr<const Terms>(std::move(t));
+}
+
+std::string Terms::canonical(const std::string& raw) const {
+  auto it = canonical_.find(raw);
+  return it == canonical_.end() ? raw : it->second;
+}
+
+TokenClass Terms::classify(const std::string& canon) const {
+  auto it = classes_.find(canon);
+  return it == classes_.end() ? TokenClass::kNormal : it->second;
+}
+
+double Terms::class_weight(TokenClass c) const {
+  switch (c) {
+    case TokenClass::kNormal:
+      return 1.0;
+    case TokenClass::kLegal:
+      return settings_.legal_form_weight;
+    case TokenClass::kBusiness:
+      return settings_.business_word_weight;
+    case TokenClass::kWeak:
+      return settings_.weak_token_weight;
+    case TokenClass::kStop:
+      return settings_.stopword_weight;
+  }
+  return 1.0;
+}
+
+Result<std::string> Terms::to_ascii(std::string_view name) const {
+  using R = Result<std::string>;
+  if (!is_valid_utf8(name)) return R::error("name is not valid UTF-8");
+  const std::size_t chars = utf8_length(name);
+  if (chars > settings_.max_name_chars)
+    return R::error("name is too long: " + std::to_string(chars) + " characters (limit " +
+                    std::to_string(settings_.max_name_chars) + ", matcher.max_name_chars)");
+  const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  std::string out;
+  if (ascii) {
+    out.assign(name);
+  } else {
+    std::string text(name);
+    for (const auto& [han, repl] : han_) {
+      for (std::size_t pos = text.find(han); pos != std::string::npos; pos = text.find(han, pos + repl.size()))
+        text.replace(pos, han.size(), repl);
+    }
+    icu::UnicodeString u = icu::UnicodeString::fromUTF8(text);
+    {
+      std::lock_guard<std::mutex> lock(translit_mutex_);
+      translit_->transliterate(u);
+    }
+    u.toUTF8String(out);
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) >= 0x80) c = ' ';
+  }
+  for (char& c : out) c = upper(c);
+  return out;
+}
+
+std::vector<Token> Terms::tokenize(std::string_view s) const {
+  std::vector<Token> tokens;
+  std::string cur;
+  auto flush = [&] {
+    if (cur.empty()) return;
+    Token t;
+    t.raw = std::move(cur);
+    t.canon = canonical(t.raw);
+    t.cls = classify(t.canon);
+    tokens.push_back(std::move(t));
+    cur.clear();
+  };
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    if (is_alnum(c)) {
+      // An acronym written with dots (U.S.A., S.A., J.P.) becomes one token.
+      if (cur.empty() && (i == 0 || !is_alnum(s[i - 1])) && i + 2 < n && s[i + 1] == '.' && is_alnum(s[i + 2]) &&
+          (i + 3 == n || !is_alnum(s[i + 3]))) {
+        std::size_t j = i;
+        while (j < n && is_alnum(s[j]) && (j + 1 == n || !is_alnum(s[j + 1]))) {
+          cur.push_back(upper(s[j]));
+          if (j + 1 < n && s[j + 1] == '.') {
+            j += 2;
+          } else {
+            j += 1;
+            break;
+          }
+        }
+        flush();
+        i = j - 1;
+        continue;
+      }
+      cur.push_back(upper(c));
+    } else if (c == '\'') {
+      continue;  // XI'AN -> XIAN, O'BRIEN -> OBRIEN
+    } else if (c == '&') {
+      flush();
+      cur = "&";
+      flush();
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return tokens;
+}
+
+Result<std::vector<Token>> Terms::normalise(std::string_view name) const {
+  auto ascii = to_ascii(name);
+  if (!ascii) return ascii.status();
+  auto tokens = tokenize(ascii.value());
+  if (tokens.empty())
+    return Result<std::vector<Token>>::error(name.find_first_not_of(" \t\r\n") == std::string_view::npos
+                                                 ? "empty name"
+                                                 : "name has no letters or digits to match");
+  return tokens;
+}
+
+std::string Terms::country_code(std::string_view text) const {
+  auto ascii = to_ascii(text);
+  if (!ascii) return "";
+  std::string key = squash(ascii.value());
+  if (key.empty()) return "";
+  auto it = countries_.find(key);
+  if (it == countries_.end()) return "";
+  auto same = same_as_.find(it->second);
+  return same == same_as_.end() ? it->second : same->second;
+}
+
+}  // namespace chipgate::screen

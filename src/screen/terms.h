@@ -1,0 +1,95 @@
+// Internal to src/screen: the matcher's word lists and settings (data/screening/terms.toml) and the
+// name normaliser built on them (ICU: NFKC, transliteration of any script to Latin, Latin-ASCII).
+#pragma once
+
+#include <unicode/uversion.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "screen/lists.h"
+
+U_NAMESPACE_BEGIN
+class Transliterator;
+U_NAMESPACE_END
+
+namespace chipgate::screen {
+
+enum class TokenClass : unsigned char { kNormal, kLegal, kBusiness, kWeak, kStop };
+const char* class_name(TokenClass c);
+
+struct MatcherSettings {
+  double threshold = 0.8;
+  std::size_t max_name_chars = 1000;
+  std::size_t candidates = 48;
+  double legal_form_weight = 0.02;
+  double stopword_weight = 0;
+  double business_word_weight = 0.3;
+  double weak_token_weight = 0.35;
+  double rare_document_frequency = 4;
+  double min_idf_weight = 0.3;
+  std::size_t typo_min_length = 4;
+  std::size_t typo_two_edits_min_length = 8;
+  double typo_one_edit_similarity = 0.9;
+  double typo_two_edits_similarity = 0.8;
+  double phonetic_similarity = 0.8;
+  double joined_similarity = 0.97;
+  double weak_only_cap = 0.55;
+  double query_coverage_weight = 0.5;
+  double country_mismatch_factor = 0.85;
+  double address_mismatch_factor = 0.97;
+};
+
+// A token of a normalised name.
+struct Token {
+  std::string raw;    // as written, normalised (e.g. "TECH")
+  std::string canon;  // canonical form (e.g. "TECHNOLOGY")
+  TokenClass cls = TokenClass::kNormal;
+};
+
+class Terms {
+ public:
+  Terms();
+  ~Terms();
+  Terms(const Terms&) = delete;
+  Terms& operator=(const Terms&) = delete;
+
+  static Result<std::shared_ptr<const Terms>> parse(std::string_view text, const std::string& path);
+
+  const MatcherSettings& settings() const { return settings_; }
+  const DropPolicy& drop() const { return drop_; }
+
+  // Name -> upper-case ASCII words. Errors: empty, invalid UTF-8, too long, nothing left to match.
+  Result<std::string> to_ascii(std::string_view name) const;
+  // Upper-case ASCII text -> tokens (canonical forms and classes).
+  std::vector<Token> tokenize(std::string_view ascii) const;
+  // Both steps.
+  Result<std::vector<Token>> normalise(std::string_view name) const;
+
+  std::string canonical(const std::string& raw) const;
+  TokenClass classify(const std::string& canon) const;
+  double class_weight(TokenClass c) const;
+
+  // Country text (ISO code or name in any usual spelling) -> ISO alpha-2 ("" when unknown), with
+  // same_as applied (HK -> CN).
+  std::string country_code(std::string_view text) const;
+
+ private:
+  MatcherSettings settings_;
+  DropPolicy drop_;
+  std::unordered_map<std::string, std::string> canonical_;
+  std::unordered_map<std::string, TokenClass> classes_;
+  std::vector<std::pair<std::string, std::string>> han_;    // longest first
+  std::unordered_map<std::string, std::string> countries_;  // normalised name or code -> code
+  std::map<std::string, std::string> same_as_;
+  std::unique_ptr<icu::Transliterator> translit_;
+  mutable std::mutex translit_mutex_;  // ICU transliterators are not safe for concurrent use
+};
+
+}  // namespace chipgate::screen

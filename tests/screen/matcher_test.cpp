@@ -1,0 +1,216 @@
+// The matcher: normalisation, abbreviations and legal forms, Chinese script, word order, typos,
+// joined words, qualifiers, bad input, the OFAC-style score. Expected values are worked out by hand
+// from the rules in data/screening/terms.toml (weights quoted in the comments).
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "screen/screener.h"
+#include "screen/similarity.h"
+#include "test_support.h"
+
+namespace chipgate::screen {
+namespace {
+
+std::shared_ptr<const Terms> terms() {
+  static auto t = load_terms(test::source_path("data/screening/terms.toml"));
+  EXPECT_TRUE(t) << t.message();
+  return t.value();
+}
+
+// All the nsfreg lists and the OFAC SDN list (about 25,000 entries), built once.
+const Screener& real() {
+  static std::unique_ptr<Screener> s = [] {
+    auto r = Screener::load(
+        {test::shared_data("lists/bis-and-others_nsfreg"), test::shared_data("lists/ofac-sdn_kindrat86/ofac-sdn.json")},
+        terms());
+    EXPECT_TRUE(r) << r.message();
+    return std::move(r).value();
+  }();
+  return *s;
+}
+
+const Screener& mini() {
+  static std::unique_ptr<Screener> s = [] {
+    auto r = Screener::load({test::source_path("tests/screen/data/mini_entity_list.json")}, terms());
+    EXPECT_TRUE(r) << r.message();
+    return std::move(r).value();
+  }();
+  return *s;
+}
+
+// The best hit's entry name, or "" when nothing matched.
+std::string best(const ScreenResult& r) { return r.match ? r.hits.front().name : std::string(); }
+
+bool hits_entry(const ScreenResult& r, const std::string& name, const std::string& list = "bis-entity-list") {
+  if (!r.match) return false;
+  for (const auto& h : r.hits)
+    if (h.name == name && h.list == list && h.score >= r.threshold) return true;
+  return false;
+}
+
+TEST(ScreenMatcher, Similarity) {
+  // Textbook values: Jaro("MARTHA","MARHTA") = (6/6 + 6/6 + (6-1)/6)/3 = 0.9444; prefix MAR (3) ->
+  // 0.9444 + 3*0.1*(1-0.9444) = 0.9611.
+  EXPECT_NEAR(jaro_winkler("MARTHA", "MARHTA"), 0.9611, 1e-4);
+  EXPECT_DOUBLE_EQ(jaro_winkler("ABC", "XYZ"), 0.0);
+  EXPECT_EQ(soundex("ROBERT"), "R163");
+  EXPECT_EQ(soundex("RUPERT"), "R163");
+  EXPECT_EQ(soundex("ASHCRAFT"), "A261");  // H does not separate S and C
+  EXPECT_EQ(soundex("TYMCZAK"), "T522");
+  EXPECT_EQ(soundex("PFISTER"), "P236");  // F has P's code: skipped
+  EXPECT_EQ(edit_distance("HAIGE", "HAIG", 2), 1u);
+  EXPECT_EQ(edit_distance("HUAWIE", "HUAWEI", 2), 1u);   // adjacent transposition
+  EXPECT_EQ(edit_distance("KITTEN", "SITTING", 1), 2u);  // 3 > limit 1: limit + 1
+  // OFAC-style: identical names 1.0; first letters differ (whole-name JW gated) and every part
+  // pair under 0.5 -> 0.
+  EXPECT_DOUBLE_EQ(ofac_score({"VLADIMIR", "PUTIN"}, {"PUTIN", "VLADIMIR"}), 1.0);
+  EXPECT_DOUBLE_EQ(ofac_score({"ABC"}, {"XYZ"}), 0.0);
+}
+
+TEST(ScreenMatcher, NormalisationCanonicalFormsAndScripts) {
+  const Screener& s = mini();
+  EXPECT_EQ(s.tokens("Huawei Tech. Co., Ltd."), (std::vector<std::string>{"HUAWEI", "TECHNOLOGY", "CO", "LTD"}));
+  EXPECT_EQ(s.tokens("GUANGZHOU HAIGE COMM GRP"),
+            (std::vector<std::string>{"GUANGZHOU", "HAIGE", "COMMUNICATION", "GROUP"}));
+  EXPECT_EQ(s.tokens("Société Générale S.A."), (std::vector<std::string>{"SOCIETE", "GENERALE", "SA"}));
+  EXPECT_EQ(s.tokens("Xi'an"), std::vector<std::string>{"XIAN"});
+  EXPECT_EQ(s.tokens("ＨＵＡＷＥＩ"), std::vector<std::string>{"HUAWEI"});  // full-width letters (NFKC)
+  // Chinese: 技术 -> TECHNOLOGY and 有限公司 -> CO LTD from the [han] table; 华为 -> pinyin HUA WEI.
+  EXPECT_EQ(s.tokens("华为技术有限公司"), (std::vector<std::string>{"HUA", "WEI", "TECHNOLOGY", "CO", "LTD"}));
+  EXPECT_EQ(s.tokens("Путин"), std::vector<std::string>{"PUTIN"});  // Cyrillic
+}
+
+TEST(ScreenMatcher, LegalFormsNeitherCreateNorPreventHits) {
+  const Screener& s = mini();
+  // Weights (terms.toml): an unknown ordinary token 1.0, a legal form 0.02.
+  // ACME CO vs ACME LTD: ACME pairs exactly; query covered 1/1.02, name covered 1/1.02 -> 0.98039.
+  EXPECT_NEAR(s.compare("ACME CO", "ACME LTD").first, 1.0 / 1.02, 1e-4);
+  // CO LTD vs CORP LIMITED: only LTD pairs (LIMITED -> LTD); coverage 0.02/0.04 = 0.5 on both sides,
+  // and no distinctive word matched, so capped at weak_only_cap 0.55 anyway -> 0.5.
+  EXPECT_NEAR(s.compare("CO LTD", "CORP LIMITED").first, 0.5, 1e-4);
+}
+
+TEST(ScreenMatcher, ListedNamesInTheirAbbreviatedAndRewrittenForms) {
+  const Screener& s = real();
+  EXPECT_TRUE(hits_entry(s.query("HUAWEI TECHNOLOGIES CO., LTD."), "Huawei Technologies Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("HUAWEI TECH CO"), "Huawei Technologies Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("GUANGZHOU HAIGE COMM GRP"), "Guangzhou Haige Communication Group Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("HAIGE GUANGZHOU COMMUNICATIONS GROUP"),  // word order
+                         "Guangzhou Haige Communication Group Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("Guangzhou Haige Communication Group"),  // legal form dropped
+                         "Guangzhou Haige Communication Group Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("Huawie Technologies Co Ltd"), "Huawei Technologies Co., Ltd."));  // typo
+  EXPECT_TRUE(hits_entry(s.query("HUAWEITECHNOLOGIES CO LTD"), "Huawei Technologies Co., Ltd."));   // no space
+  EXPECT_TRUE(hits_entry(s.query("SMIC"), "Semiconductor Manufacturing International Corporation (SMIC)"));
+  EXPECT_TRUE(hits_entry(s.query("Semiconductor Mfg Intl Corp"),
+                         "Semiconductor Manufacturing International Corporation (SMIC)"));
+  // Chinese script, transliterated: HUA WEI joins into HUAWEI.
+  auto zh = s.query("华为技术有限公司");
+  EXPECT_TRUE(hits_entry(zh, "Huawei Technologies Co., Ltd.")) << (zh.hits.empty() ? "" : zh.hits[0].name);
+  EXPECT_TRUE(hits_entry(s.query("华为 Technologies"), "Huawei Technologies Co., Ltd."));  // mixed scripts
+  // OFAC SDN, "LAST, First" against "First Last".
+  EXPECT_TRUE(hits_entry(s.query("Vladimir Putin"), "PUTIN, Vladimir Vladimirovich", "ofac-sdn"));
+}
+
+TEST(ScreenMatcher, GenericBusinessNamesDoNotHit) {
+  const Screener& s = real();
+  // Every word is a weak token (CHINA), business word (TECHNOLOGY, ELECTRONICS, INTERNATIONAL,
+  // GROUP, TRADING) or legal form: scores are capped at 0.55 < threshold 0.80.
+  for (const char* name : {"CHINA TECHNOLOGY CORP", "SHENZHEN ELECTRONICS CO LTD", "INTERNATIONAL TRADING GROUP LLC",
+                           "BEIJING TECHNOLOGY DEVELOPMENT CO LTD"}) {
+    auto r = s.query(name);
+    EXPECT_FALSE(r.match) << name << " -> " << best(r);
+  }
+  EXPECT_FALSE(s.query("ACME WIDGETS LLC").match);
+}
+
+TEST(ScreenMatcher, ExplanationNamesTheAliasTokensAndParts) {
+  const Screener& s = mini();
+  auto r = s.query("Haige Communications");
+  ASSERT_TRUE(r.match);
+  const Hit& h = r.hits.front();
+  EXPECT_EQ(h.name, "Guangzhou Haige Communication Group Co., Ltd.");
+  EXPECT_EQ(h.matched_name, "Haige Communications");
+  EXPECT_TRUE(h.explanation.alias);
+  EXPECT_DOUBLE_EQ(h.score, 1.0);  // both tokens equal after canonical forms
+  ASSERT_EQ(h.explanation.pairs.size(), 2u);
+  EXPECT_EQ(h.explanation.pairs[0].query, "HAIGE");
+  EXPECT_EQ(h.explanation.pairs[0].how, "exact");
+  EXPECT_EQ(h.explanation.pairs[1].how, "exact");
+  EXPECT_NE(h.explanation.text().find("alias \"Haige Communications\""), std::string::npos);
+  EXPECT_GT(h.ofac_score, 0.99);
+}
+
+TEST(ScreenMatcher, CountryIsAQualifierAndAHardFilterOnlyOnRequest) {
+  const Screener& s = mini();
+  QueryOptions o;
+  o.country = "CN";
+  auto same = s.query("Huawei Technologies Co Ltd", o);
+  ASSERT_TRUE(same.match);
+  EXPECT_DOUBLE_EQ(same.hits.front().score, 1.0);
+  EXPECT_EQ(same.hits.front().explanation.country_factor, 1.0);
+  o.country = "DE";  // Germany vs the entry's China: x country_mismatch_factor 0.85
+  auto other = s.query("Huawei Technologies Co Ltd", o);
+  ASSERT_TRUE(other.match);
+  EXPECT_NEAR(other.hits.front().score, 0.85, 1e-9);
+  EXPECT_NE(other.hits.front().explanation.text().find("different country"), std::string::npos);
+  o.country = "HK";  // Hong Kong counts as China (terms.toml same_as)
+  EXPECT_DOUBLE_EQ(s.query("Huawei Technologies Co Ltd", o).hits.front().score, 1.0);
+  o.country = "DE";
+  o.country_filter = true;
+  EXPECT_FALSE(s.query("Huawei Technologies Co Ltd", o).match);
+}
+
+TEST(ScreenMatcher, BadInputIsRefusedClearly) {
+  const Screener& s = mini();
+  EXPECT_EQ(s.query("").error, "empty name");
+  EXPECT_EQ(s.query("   ").error, "empty name");
+  EXPECT_EQ(s.query("!!! ---").error, "name has no letters or digits to match");
+  EXPECT_EQ(s.query("Huawei \xff\xfe").error, "name is not valid UTF-8");
+  const auto long_name = s.query(std::string(10000, 'A'));
+  EXPECT_NE(long_name.error.find("too long: 10000 characters (limit 1000"), std::string::npos) << long_name.error;
+  EXPECT_FALSE(long_name.match);
+  EXPECT_TRUE(long_name.hits.empty());
+}
+
+TEST(ScreenMatcher, PartyScreenerInterfaceForDecisions) {
+  const license::PartyScreener& ps = mini();
+  auto hits = ps.screen("HUAWEI TECH CO", "CN");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].name, "Huawei Technologies Co., Ltd.");
+  EXPECT_TRUE(hits[0].fdp);
+  EXPECT_EQ(hits[0].federal_register, "84 FR 22963, 5/21/19");
+  EXPECT_EQ(hits[0].country, "China");
+  EXPECT_TRUE(ps.screen("Acme Widgets Inc", "US").empty());
+  EXPECT_EQ(ps.snapshot_id().size(), 64u);
+}
+
+TEST(ScreenMatcher, BatchKeepsInputOrderAndRescreeningReportsChanges) {
+  const Screener& s = mini();
+  std::vector<Party> parties = {{"p1", "Huawei Tech Co", "CN", "", 2},
+                                {"p2", "Innocent Bakery Ltd", "FR", "", 3},
+                                {"p3", "", "", "", 4},
+                                {"p4", "Acme Robotics", "DE", "", 5}};
+  auto r = s.batch(parties, {}, 2);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_TRUE(r[0].match);
+  EXPECT_FALSE(r[1].match);
+  EXPECT_EQ(r[2].error, "empty name");
+  EXPECT_TRUE(r[3].match);
+  // The new lists lack Acme Robotics GmbH: p4 no longer matches; the others are unchanged.
+  auto smaller = load_lists({test::source_path("tests/screen/data/mini_entity_list.json")});
+  ASSERT_TRUE(smaller);
+  Snapshot snap = smaller.value();
+  snap.entries.pop_back();
+  finalise_snapshot(snap);
+  auto after = Screener::build(std::move(snap), terms());
+  ASSERT_TRUE(after);
+  auto changes = rescreen(parties, s, *after.value(), {}, 2);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].party->id, "p4");
+  EXPECT_EQ(changes[0].what, "no longer matches");
+}
+
+}  // namespace
+}  // namespace chipgate::screen
