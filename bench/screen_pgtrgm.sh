@@ -143,6 +143,7 @@ python3 - "$out" "$thresholds" "$index_ms" "$pg_wall" "$chip_line" "$root" <<'PY
 import csv, json, subprocess, sys
 out, thresholds, index_ms, pg_wall, chip_wall, root = sys.argv[1:7]
 sys.path.insert(0, f"{root}/eval")
+sys.dont_write_bytecode = True
 import evallib, score
 labels = list(evallib.read_jsonl(f"{out}/labels.jsonl"))
 raw = {r["id"]: r for r in evallib.read_jsonl(f"{out}/results_raw.jsonl")}

@@ -22,11 +22,33 @@ DEFAULT_LIST_PATHS = [
 def norm(s):
     """Lower-case ASCII-ish key: NFKD, diacritics dropped, case folded, every run of non-alphanumeric
     characters one space. Only used to compare a hit's name with the expected entry's names."""
+    if s.isascii():
+        return " ".join(_NON_ALNUM_ASCII.sub(" ", s.lower()).split())
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c))
     s = s.casefold()
-    s = re.sub(r"[^\w]+", " ", s, flags=re.UNICODE).replace("_", " ")
+    s = _NON_WORD.sub(" ", s).replace("_", " ")
     return " ".join(s.split())
+
+
+_NON_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+_LEGAL_TOKENS = {"co", "ltd", "limited", "company", "corp", "corporation", "inc", "incorporated", "llc", "jsc", "pjsc",
+                 "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "ao", "llp", "plc", "gmbh", "ag", "sa", "pte", "pvt", "pty",
+                 "private", "group", "holding", "holdings"}
+
+
+def core_key(s):
+    """norm() without leading/trailing legal-form words ("Co., Ltd.", "Corporation", "OOO", "Group"), so
+    that the same company filed on two lists with different legal forms counts as the same entry."""
+    w = norm(s).split()
+    while len(w) > 1 and w[-1] in _LEGAL_TOKENS:
+        w.pop()
+    while len(w) > 1 and w[0] in _LEGAL_TOKENS:
+        w.pop(0)
+    return " ".join(w)
 
 
 class Entry:

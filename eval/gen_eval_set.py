@@ -19,6 +19,7 @@ import random
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import evallib  # noqa: E402
 
@@ -122,10 +123,10 @@ def v_exact(rng, e, name):
 
 
 def v_case_punct(rng, e, name):
-    ops = [lambda s: s.upper(), lambda s: s.lower(), lambda s: re.sub(r"[^\w\s&]", "", s),
+    ops = [lambda s: s.upper(), lambda s: s.lower(), lambda s: re.sub(r"[.,'\"]", "", s),
            lambda s: re.sub(r"[^\w\s]", " ", s), lambda s: s.replace(", ", " ").replace(".", ""),
            lambda s: s.replace(" & ", " and ") if " & " in s else s.replace(" and ", " & "),
-           lambda s: s.title(), lambda s: s.replace(" ", "-", 1)]
+           lambda s: s.title()]
     for _ in range(6):
         a, b = rng.sample(ops, 2)
         out = " ".join(b(a(name)).split())
@@ -262,7 +263,8 @@ def clean_name(s):
 
 def label(idx, query, kind, e, expected_names):
     return {"id": idx, "query": query, "kind": kind, "expect": True, "list": e.list_id, "entry": e.key,
-            "source": e.name, "expected_names": sorted({evallib.norm(n) for n in expected_names if evallib.norm(n)})}
+            "source": e.name, "expected_names": sorted({evallib.norm(n) for n in expected_names if evallib.norm(n)}),
+            "expected_cores": sorted({evallib.core_key(n) for n in expected_names if evallib.core_key(n)})}
 
 
 def main():
@@ -359,12 +361,14 @@ def main():
             if line.startswith("#") or not line.strip():
                 continue
             zh, en, how = line.rstrip("\n").split("\t")
-            e = names_to_entry.get(evallib.norm(en))
-            if e is None:
+            alts = [a.strip() for a in en.split("|") if a.strip()]
+            found = [names_to_entry[evallib.norm(a)] for a in alts if evallib.norm(a) in names_to_entry]
+            if not found:
                 dropped_cn.append(en)
                 continue
             kind = f"chinese_{how}"
-            labels.append(label(f"p-{kind}-{got[how]}", zh, kind, e, expected_for(e) + [en]))
+            expected = alts + [n for f in found for n in expected_for(f)]
+            labels.append(label(f"p-{kind}-{got[how]}", zh, kind, found[0], expected))
             got[how] += 1
     counts["chinese_pinyin"], counts["chinese_translated"] = got["pinyin"], got["translated"]
 
