@@ -24,5 +24,7 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_decide_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_screen_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_lists_command(CLI::App& app, int& exit_code, const char* argv0);
+void add_keys_command(CLI::App& app, int& exit_code);
+void add_audit_command(CLI::App& app, int& exit_code);
 
 }  // namespace chipgate::cli

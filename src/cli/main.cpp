@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   cli::add_decide_command(app, exit_code, argv[0]);
   cli::add_screen_command(app, exit_code, argv[0]);
   cli::add_lists_command(app, exit_code, argv[0]);
+  cli::add_keys_command(app, exit_code);
+  cli::add_audit_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,53 @@
+// Internal to src/store (and the store tests): one database connection, SQLite or PostgreSQL,
+// behind the few operations the store needs. SQL is written once with PostgreSQL-style numbered
+// parameters ($1, $2, ...); the SQLite connection maps them to ?1, ?2. Every value goes through a
+// bound parameter, never through string concatenation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+
+namespace chipgate::store::db {
+
+using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using Row = std::vector<std::optional<std::string>>;  // every column as text; NULL = nullopt
+using Rows = std::vector<Row>;
+
+enum class Backend { sqlite, postgresql };
+
+struct Spec {
+  Backend backend = Backend::sqlite;
+  std::string target;             // SQLite file path, or the libpq connection URI
+  bool sqlite_full_sync = false;  // "sqlite:PATH?sync=full": fsync the WAL at every commit
+};
+
+// "sqlite:PATH[?sync=full|normal]" | "postgresql://..." | "postgres://..." | a bare path (SQLite).
+Result<Spec> parse_spec(std::string_view text);
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Backend backend() const = 0;
+  // Runs one or more statements without parameters (migrations, BEGIN/COMMIT).
+  virtual Status exec(const std::string& sql) = 0;
+  // Runs one statement with bound parameters; returns its rows (empty for INSERT without RETURNING).
+  virtual Result<Rows> query(const std::string& sql, const std::vector<Param>& params = {}) = 0;
+  // Starts a transaction that will write: SQLite BEGIN IMMEDIATE (takes the write lock now);
+  // PostgreSQL BEGIN (READ COMMITTED; the chain head row lock serialises appends).
+  virtual Status begin_write() = 0;
+  virtual Status begin_read() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;  // best effort; never fails loudly
+  virtual bool healthy() const = 0;
+};
+
+Result<std::unique_ptr<Connection>> connect(const Spec& spec);
+
+}  // namespace chipgate::store::db

@@ -1,0 +1,869 @@
+// The store: one implementation over db::Connection for both backends. See store.h for the
+// contract and docs/store.md for the design (durability, serialisation of appends, keys).
+#include "store/store.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <mutex>
+
+#include "core/json_util.h"
+#include "core/sha256.h"
+#include "store/db.h"
+#include "store/migrations.h"
+
+namespace chipgate::store {
+
+namespace {
+
+constexpr const char* kZeroHash = "0000000000000000000000000000000000000000000000000000000000000000";
+// Advisory-lock key that serialises schema migrations of concurrently starting PostgreSQL instances.
+constexpr std::int64_t kMigrationLockKey = 0x63686970676174;  // "chipgat"
+constexpr std::size_t kMaxGroupCommit = 256;                  // decisions per group-commit transaction
+
+std::string now_utc() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+Result<std::string> random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
+    return Result<std::string>::error("OpenSSL RAND_bytes failed: no secure random source");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : buf) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xF]);
+  }
+  return out;
+}
+
+std::int64_t to_int(const std::optional<std::string>& v) { return v ? std::strtoll(v->c_str(), nullptr, 10) : 0; }
+std::string to_str(const std::optional<std::string>& v) { return v.value_or(""); }
+
+// A plain string field must be valid UTF-8 without NUL (PostgreSQL text cannot hold NUL).
+Status check_text(std::string_view field, const std::string& value) {
+  if (value.find('\0') != std::string::npos) return Status::error(std::string(field) + ": contains a NUL character");
+  if (!is_valid_utf8(value)) return Status::error(std::string(field) + ": not valid UTF-8");
+  return Status::ok();
+}
+
+Result<std::string> dump_json(std::string_view field, const nlohmann::json& j) {
+  try {
+    return j.dump();  // std::map-backed objects: keys sorted, no whitespace
+  } catch (const nlohmann::json::exception&) {
+    return Result<std::string>::error(std::string(field) + ": contains a string that is not valid UTF-8");
+  }
+}
+
+// An event checked and serialised before any transaction starts, so a bad event never opens one.
+struct Prepared {
+  std::string actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id;
+};
+
+Result<Prepared> prepare(const AuditEvent& e) {
+  if (e.actor.empty()) return Result<Prepared>::error("audit event: actor is empty");
+  if (e.kind.empty()) return Result<Prepared>::error("audit event: kind is empty");
+  for (const auto& [name, value] : {std::pair<std::string_view, const std::string&>{"actor", e.actor},
+                                    {"kind", e.kind},
+                                    {"rule_set_id", e.rule_set_id},
+                                    {"rule_set_hash", e.rule_set_hash},
+                                    {"list_snapshot_id", e.list_snapshot_id}})
+    if (Status s = check_text(name, value); !s) return Result<Prepared>(s);
+  auto in = dump_json("inputs", e.inputs);
+  if (!in) return Result<Prepared>(in.status());
+  auto out = dump_json("outputs", e.outputs);
+  if (!out) return Result<Prepared>(out.status());
+  return Prepared{e.actor,       e.kind,          std::move(in).value(), std::move(out).value(),
+                  e.rule_set_id, e.rule_set_hash, e.list_snapshot_id};
+}
+
+constexpr const char* kAuditColumns =
+    "id, time, actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id, prev_hash, hash";
+
+AuditRecord audit_from_row(const db::Row& r) {
+  AuditRecord a;
+  a.id = to_int(r[0]);
+  a.time = to_str(r[1]);
+  a.actor = to_str(r[2]);
+  a.kind = to_str(r[3]);
+  a.inputs = to_str(r[4]);
+  a.outputs = to_str(r[5]);
+  a.rule_set_id = to_str(r[6]);
+  a.rule_set_hash = to_str(r[7]);
+  a.list_snapshot_id = to_str(r[8]);
+  a.prev_hash = to_str(r[9]);
+  a.hash = to_str(r[10]);
+  return a;
+}
+
+nlohmann::json parse_or_text(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+ApiKeyInfo key_from_row(const db::Row& r) {  // id, name, role, created, expires, revoked
+  ApiKeyInfo k;
+  k.id = to_str(r[0]);
+  k.name = to_str(r[1]);
+  k.role = parse_role(to_str(r[2])).is_ok() ? parse_role(to_str(r[2])).value() : Role::viewer;
+  k.created = to_str(r[3]);
+  if (r[4]) {
+    if (auto d = Date::parse(*r[4])) k.expires = d.value();
+  }
+  k.revoked = r[5];
+  return k;
+}
+
+ListSnapshot snapshot_from_row(const db::Row& r) {  // id, imported, actor, source_counts, total, details, audit_id
+  ListSnapshot s;
+  s.id = to_str(r[0]);
+  s.imported = to_str(r[1]);
+  s.actor = to_str(r[2]);
+  auto counts = nlohmann::json::parse(to_str(r[3]), nullptr, false);
+  if (counts.is_object())
+    for (auto& [k, v] : counts.items())
+      if (v.is_number_integer()) s.source_counts[k] = v.get<std::int64_t>();
+  s.total = to_int(r[4]);
+  s.details = parse_or_text(to_str(r[5]));
+  s.audit_id = to_int(r[6]);
+  return s;
+}
+
+}  // namespace
+
+// ---- free functions --------------------------------------------------------------------------
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::viewer:
+      return "viewer";
+    case Role::analyst:
+      return "analyst";
+    case Role::admin:
+      return "admin";
+  }
+  return "viewer";
+}
+
+Result<Role> parse_role(std::string_view text) {
+  if (text == "viewer") return Role::viewer;
+  if (text == "analyst") return Role::analyst;
+  if (text == "admin") return Role::admin;
+  return Result<Role>::error("role: '" + std::string(text) + "' is not a role (expected admin, analyst or viewer)");
+}
+
+std::string audit_record_hash(const AuditRecord& r) {
+  const nlohmann::json canonical = nlohmann::json::array({r.id, r.time, r.actor, r.kind, r.rule_set_id, r.rule_set_hash,
+                                                          r.list_snapshot_id, r.prev_hash, r.inputs, r.outputs});
+  // Stored text that is not valid UTF-8 (only possible by editing the database) is hashed with
+  // replacement characters; the result then cannot match the stored hash, which verify reports.
+  return sha256_hex("chipgate-audit-v1\n" + canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+nlohmann::json AuditRecord::to_json() const {
+  return {{"id", id},
+          {"time", time},
+          {"actor", actor},
+          {"kind", kind},
+          {"inputs", parse_or_text(inputs)},
+          {"outputs", parse_or_text(outputs)},
+          {"rule_set_id", rule_set_id},
+          {"rule_set_hash", rule_set_hash},
+          {"list_snapshot_id", list_snapshot_id},
+          {"prev_hash", prev_hash},
+          {"hash", hash}};
+}
+
+nlohmann::json StoredDecision::to_json() const {
+  return {{"decision_id", id},
+          {"audit_id", audit_id},
+          {"time", time},
+          {"actor", actor},
+          {"kind", kind},
+          {"inputs", inputs},
+          {"outputs", outputs},
+          {"rule_set_id", rule_set_id},
+          {"rule_set_hash", rule_set_hash},
+          {"list_snapshot_id", list_snapshot_id}};
+}
+
+nlohmann::json ListSnapshot::to_json() const {
+  return {{"id", id},       {"imported", imported}, {"actor", actor},    {"source_counts", source_counts},
+          {"total", total}, {"audit_id", audit_id}, {"details", details}};
+}
+
+// ---- implementation --------------------------------------------------------------------------
+
+struct Store::Impl {
+  db::Spec spec;
+  OpenOptions options;
+
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<db::Connection>> idle;
+
+  // SQLite admits one writer at a time; taking this in-process lock first avoids spinning in
+  // SQLite's busy handler between our own threads (other processes still meet busy_timeout).
+  std::mutex write_mutex;
+
+  // Group commit of decisions: the first caller to find no leader writes everything queued so
+  // far in one transaction; the others wait for their result.
+  struct Pending {
+    const Prepared* event;
+    std::optional<Result<std::int64_t>> result;
+  };
+  std::mutex gc_mutex;
+  std::condition_variable gc_cv;
+  std::deque<Pending*> gc_queue;
+  bool gc_leader = false;
+
+  struct Lease {
+    Impl* impl = nullptr;
+    std::unique_ptr<db::Connection> conn;
+    Lease(Impl* i, std::unique_ptr<db::Connection> c) : impl(i), conn(std::move(c)) {}
+    Lease(Lease&& o) noexcept : impl(o.impl), conn(std::move(o.conn)) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease() {
+      if (!conn || !conn->healthy()) return;
+      conn->rollback();
+      std::lock_guard lk(impl->pool_mutex);
+      if (impl->idle.size() < impl->options.pool_size) impl->idle.push_back(std::move(conn));
+    }
+  };
+
+  Result<Lease> acquire() {
+    {
+      std::lock_guard lk(pool_mutex);
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        return Lease(this, std::move(c));
+      }
+    }
+    auto c = db::connect(spec);
+    if (!c) return Result<Lease>(c.status());
+    return Lease(this, std::move(c).value());
+  }
+
+  template <typename T, typename F>
+  Result<T> write(F&& body) {
+    auto lease = acquire();
+    if (!lease) return Result<T>(lease.status());
+    std::unique_lock<std::mutex> lk(write_mutex, std::defer_lock);
+    if (spec.backend == db::Backend::sqlite) lk.lock();
+    db::Connection& c = *lease.value().conn;
+    if (Status s = c.begin_write(); !s) return Result<T>::error("cannot start a write transaction: " + s.message());
+    Result<T> r = body(c);
+    if (!r) {
+      c.rollback();
+      return r;
+    }
+    if (Status s = c.commit(); !s) {
+      c.rollback();
+      return Result<T>::error("commit failed, nothing was recorded: " + s.message());
+    }
+    return r;
+  }
+
+  template <typename T, typename F>
+  Result<T> read(F&& body) {
+    auto lease = acquire();
+    if (!lease) return Result<T>(lease.status());
+    return body(*lease.value().conn);
+  }
+
+  // Appends the events to the chain inside the caller's transaction; returns their ids.
+  Result<std::vector<std::int64_t>> append(db::Connection& c, const std::vector<const Prepared*>& events) {
+    using R = Result<std::vector<std::int64_t>>;
+    const char* head_sql = spec.backend == db::Backend::postgresql
+                               ? "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1 FOR UPDATE"
+                               : "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1";
+    auto head = c.query(head_sql);
+    if (!head) return R(head.status());
+    if (head->size() != 1) return R::error("audit log: the chain head row is missing");
+    AuditRecord rec;
+    rec.id = to_int((*head)[0][0]);
+    rec.prev_hash = to_str((*head)[0][1]);
+    const std::string time = now_utc();
+    std::vector<std::int64_t> ids;
+    ids.reserve(events.size());
+    for (const Prepared* e : events) {
+      rec.id += 1;
+      rec.time = time;
+      rec.actor = e->actor;
+      rec.kind = e->kind;
+      rec.inputs = e->inputs;
+      rec.outputs = e->outputs;
+      rec.rule_set_id = e->rule_set_id;
+      rec.rule_set_hash = e->rule_set_hash;
+      rec.list_snapshot_id = e->list_snapshot_id;
+      rec.hash = audit_record_hash(rec);
+      auto ins = c.query(std::string("INSERT INTO audit_log (") + kAuditColumns +
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                         {rec.id, rec.time, rec.actor, rec.kind, rec.inputs, rec.outputs, rec.rule_set_id,
+                          rec.rule_set_hash, rec.list_snapshot_id, rec.prev_hash, rec.hash});
+      if (!ins) return R(ins.status());
+      ids.push_back(rec.id);
+      rec.prev_hash = rec.hash;
+    }
+    auto upd =
+        c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {rec.id, rec.prev_hash});
+    if (!upd) return R(upd.status());
+    return ids;
+  }
+
+  Result<std::int64_t> append_one(db::Connection& c, const Prepared& e) {
+    auto ids = append(c, {&e});
+    if (!ids) return Result<std::int64_t>(ids.status());
+    return ids->front();
+  }
+
+  Result<std::vector<std::int64_t>> write_decisions(const std::vector<const Prepared*>& events) {
+    using R = Result<std::vector<std::int64_t>>;
+    return write<std::vector<std::int64_t>>([&](db::Connection& c) -> R {
+      auto audit_ids = append(c, events);
+      if (!audit_ids) return audit_ids;
+      std::vector<std::int64_t> ids;
+      ids.reserve(events.size());
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        auto r = c.query("INSERT INTO decisions (audit_id, time, actor, kind) VALUES ($1, $2, $3, $4) RETURNING id",
+                         {(*audit_ids)[i], now_utc(), events[i]->actor, events[i]->kind});
+        if (!r) return R(r.status());
+        if (r->size() != 1) return R::error("decisions: insert returned no id");
+        ids.push_back(to_int((*r)[0][0]));
+      }
+      return ids;
+    });
+  }
+
+  Status migrate() {
+    auto lease = acquire();
+    if (!lease) return lease.status();
+    db::Connection& c = *lease.value().conn;
+    const auto& migrations = spec.backend == db::Backend::sqlite ? sqlite_migrations() : postgresql_migrations();
+    if (Status s = c.begin_write(); !s) return Status::error("migrations: cannot start a transaction: " + s.message());
+    auto fail = [&](const std::string& m) {
+      c.rollback();
+      return Status::error("migrations: " + m);
+    };
+    if (spec.backend == db::Backend::postgresql) {
+      if (auto r = c.query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}); !r) return fail(r.message());
+    }
+    if (Status s = c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                          "applied TEXT NOT NULL)");
+        !s)
+      return fail(s.message());
+    auto cur = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!cur) return fail(cur.message());
+    const std::int64_t current = to_int((*cur)[0][0]);
+    const int latest = migrations.empty() ? 0 : migrations.back().version;
+    if (current > latest)
+      return fail("the database has schema version " + std::to_string(current) + ", newer than this chipgate (" +
+                  std::to_string(latest) + "); upgrade chipgate");
+    for (const Migration& m : migrations) {
+      if (m.version <= current) continue;
+      if (Status s = c.exec(m.sql); !s) return fail(m.name + ": " + s.message());
+      if (auto r = c.query("INSERT INTO schema_version (version, name, applied) VALUES ($1, $2, $3)",
+                           {std::int64_t{m.version}, m.name, now_utc()});
+          !r)
+        return fail(r.message());
+    }
+    if (Status s = c.commit(); !s) return fail("commit: " + s.message());
+    return Status::ok();
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+std::string Store::default_spec() {
+  if (const char* env = std::getenv("CHIPGATE_DB"); env && *env) return env;
+  return "sqlite:chipgate.db";
+}
+
+Result<std::unique_ptr<Store>> Store::open(std::string_view db_spec, OpenOptions options) {
+  using R = Result<std::unique_ptr<Store>>;
+  auto spec = db::parse_spec(db_spec);
+  if (!spec) return R(spec.status());
+  auto impl = std::make_unique<Impl>();
+  impl->spec = spec.value();
+  impl->options = options;
+  if (Status s = impl->migrate(); !s) return R(s);
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+std::string_view Store::backend() const { return impl_->spec.backend == db::Backend::sqlite ? "sqlite" : "postgresql"; }
+
+Result<int> Store::schema_version() {
+  return impl_->read<int>([](db::Connection& c) -> Result<int> {
+    auto r = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!r) return Result<int>(r.status());
+    return static_cast<int>(to_int((*r)[0][0]));
+  });
+}
+
+// ---- decisions -------------------------------------------------------------------------------
+
+Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
+  auto prepared = prepare(decision);
+  if (!prepared) return Result<std::int64_t>(prepared.status());
+  Impl& im = *impl_;
+  Impl::Pending me{&prepared.value(), std::nullopt};
+  std::unique_lock lk(im.gc_mutex);
+  im.gc_queue.push_back(&me);
+  for (;;) {
+    if (me.result) return *me.result;
+    if (im.gc_leader) {
+      im.gc_cv.wait(lk);
+      continue;
+    }
+    im.gc_leader = true;
+    std::vector<Impl::Pending*> batch;
+    while (!im.gc_queue.empty() && batch.size() < kMaxGroupCommit) {
+      batch.push_back(im.gc_queue.front());
+      im.gc_queue.pop_front();
+    }
+    lk.unlock();
+    std::vector<const Prepared*> events;
+    for (auto* p : batch) events.push_back(p->event);
+    auto ids = im.write_decisions(events);
+    lk.lock();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (ids)
+        batch[i]->result.emplace(ids.value()[i]);
+      else
+        batch[i]->result.emplace(ids.status());
+    }
+    im.gc_leader = false;
+    im.gc_cv.notify_all();
+  }
+}
+
+Result<std::vector<std::int64_t>> Store::record_decisions(const std::vector<AuditEvent>& decisions) {
+  using R = Result<std::vector<std::int64_t>>;
+  if (decisions.empty()) return std::vector<std::int64_t>{};
+  std::vector<Prepared> prepared;
+  prepared.reserve(decisions.size());
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    auto p = prepare(decisions[i]);
+    if (!p) return R::error("decision " + std::to_string(i + 1) + ": " + p.message());
+    prepared.push_back(std::move(p).value());
+  }
+  std::vector<const Prepared*> events;
+  for (const auto& p : prepared) events.push_back(&p);
+  return impl_->write_decisions(events);
+}
+
+Result<std::optional<StoredDecision>> Store::get_decision(std::int64_t id) {
+  using R = Result<std::optional<StoredDecision>>;
+  return impl_->read<std::optional<StoredDecision>>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "SELECT d.id, d.audit_id, a.time, a.actor, a.kind, a.inputs, a.outputs, a.rule_set_id, a.rule_set_hash, "
+        "a.list_snapshot_id FROM decisions d JOIN audit_log a ON a.id = d.audit_id WHERE d.id = $1",
+        {id});
+    if (!r) return R(r.status());
+    if (r->empty()) return std::optional<StoredDecision>{};
+    const db::Row& row = (*r)[0];
+    StoredDecision d;
+    d.id = to_int(row[0]);
+    d.audit_id = to_int(row[1]);
+    d.time = to_str(row[2]);
+    d.actor = to_str(row[3]);
+    d.kind = to_str(row[4]);
+    d.inputs = parse_or_text(to_str(row[5]));
+    d.outputs = parse_or_text(to_str(row[6]));
+    d.rule_set_id = to_str(row[7]);
+    d.rule_set_hash = to_str(row[8]);
+    d.list_snapshot_id = to_str(row[9]);
+    return std::optional<StoredDecision>(std::move(d));
+  });
+}
+
+// ---- audit -----------------------------------------------------------------------------------
+
+Result<std::int64_t> Store::append_audit(const AuditEvent& event) {
+  auto prepared = prepare(event);
+  if (!prepared) return Result<std::int64_t>(prepared.status());
+  return impl_->write<std::int64_t>([&](db::Connection& c) { return impl_->append_one(c, prepared.value()); });
+}
+
+Result<std::vector<AuditRecord>> Store::audit_records(std::int64_t from_id, std::int64_t limit) {
+  using R = Result<std::vector<AuditRecord>>;
+  return impl_->read<std::vector<AuditRecord>>([&](db::Connection& c) -> R {
+    auto r = c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
+                     {from_id, limit});
+    if (!r) return R(r.status());
+    std::vector<AuditRecord> out;
+    for (const auto& row : r.value()) out.push_back(audit_from_row(row));
+    return out;
+  });
+}
+
+Result<std::vector<AuditRecord>> Store::audit_range(Date from, Date to) {
+  using R = Result<std::vector<AuditRecord>>;
+  if (to < from) return R::error("--to " + to.to_string() + " is before --from " + from.to_string());
+  return impl_->read<std::vector<AuditRecord>>([&](db::Connection& c) -> R {
+    auto r =
+        c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE time >= $1 AND time < $2 ORDER BY id",
+                {from.to_string(), to.plus_days(1).to_string()});
+    if (!r) return R(r.status());
+    std::vector<AuditRecord> out;
+    for (const auto& row : r.value()) out.push_back(audit_from_row(row));
+    return out;
+  });
+}
+
+Result<VerifyReport> Store::verify_audit() {
+  using R = Result<VerifyReport>;
+  return impl_->read<VerifyReport>([&](db::Connection& c) -> R {
+    // One consistent snapshot for the whole walk.
+    const bool pg = impl_->spec.backend == db::Backend::postgresql;
+    if (Status s = pg ? c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ") : c.begin_read(); !s) return R(s);
+    VerifyReport rep;
+    rep.head_hash = kZeroHash;
+    auto bad = [&](std::int64_t id, std::string problem) {
+      rep.ok = false;
+      rep.first_bad = id;
+      rep.problem = std::move(problem);
+      c.rollback();
+      return rep;
+    };
+    auto head = c.query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1");
+    if (!head) return R(head.status());
+    if (head->size() != 1) return bad(1, "the chain head row (table audit_head) is missing");
+    const std::int64_t head_id = to_int((*head)[0][0]);
+    const std::string head_hash = to_str((*head)[0][1]);
+    std::int64_t expected = 1;
+    std::string prev = kZeroHash;
+    constexpr std::int64_t kPage = 5000;
+    for (;;) {
+      auto page =
+          c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
+                  {expected == 1 ? std::numeric_limits<std::int64_t>::min() : expected, kPage});
+      if (!page) return R(page.status());
+      for (const auto& row : page.value()) {
+        const AuditRecord rec = audit_from_row(row);
+        if (rec.id < expected)
+          return bad(rec.id, "record " + std::to_string(rec.id) + " has an id outside the sequence 1, 2, 3, ...");
+        if (rec.id > expected) {
+          const std::string missing = rec.id == expected + 1 ? "record " + std::to_string(expected) + " is"
+                                                             : "records " + std::to_string(expected) + " to " +
+                                                                   std::to_string(rec.id - 1) + " are";
+          return bad(expected, missing + " missing (deleted): the next record present is " + std::to_string(rec.id));
+        }
+        if (rec.id > head_id)
+          return bad(rec.id, "record " + std::to_string(rec.id) + " lies beyond the chain head (last appended id " +
+                                 std::to_string(head_id) + "): inserted outside the store");
+        if (audit_record_hash(rec) != rec.hash)
+          return bad(rec.id, "record " + std::to_string(rec.id) +
+                                 " does not match its hash: its content was edited, or it was moved from another "
+                                 "position");
+        if (rec.prev_hash != prev)
+          return bad(rec.id, "record " + std::to_string(rec.id) + " does not link to record " +
+                                 std::to_string(rec.id - 1) +
+                                 " (prev_hash differs): records were inserted, deleted or reordered before it");
+        prev = rec.hash;
+        ++expected;
+        ++rep.records;
+      }
+      if (static_cast<std::int64_t>(page->size()) < kPage) break;
+    }
+    if (head_id >= expected)
+      return bad(expected, (head_id == expected
+                                ? "record " + std::to_string(expected) + " is"
+                                : "records " + std::to_string(expected) + " to " + std::to_string(head_id) + " are") +
+                               " missing at the end of the chain (deleted): the chain head says " +
+                               std::to_string(head_id) + " records were appended");
+    if (head_hash != prev)
+      return bad(head_id, "the chain head hash does not match record " + std::to_string(head_id) +
+                              ": the last record or the head was altered");
+    rep.head_hash = prev;
+    c.rollback();  // read-only transaction
+    return rep;
+  });
+}
+
+// ---- lists, rules, products ------------------------------------------------------------------
+
+Result<ListSnapshot> Store::record_list_import(const std::string& actor, const ListImport& import) {
+  using R = Result<ListSnapshot>;
+  nlohmann::json counts = nlohmann::json::object();
+  std::int64_t total = 0;
+  for (const auto& [k, v] : import.source_counts) {
+    if (Status s = check_text("source_counts key", k); !s) return R(s);
+    if (v < 0) return R::error("source_counts." + k + ": negative count " + std::to_string(v));
+    counts[k] = v;
+    total += v;
+  }
+  std::vector<std::string> party_text;
+  for (std::size_t i = 0; i < import.parties.size(); ++i) {
+    if (!import.parties[i].is_object()) return R::error("parties[" + std::to_string(i) + "]: expected a JSON object");
+    auto t = dump_json("parties[" + std::to_string(i) + "]", import.parties[i]);
+    if (!t) return R(t.status());
+    party_text.push_back(std::move(t).value());
+  }
+  std::string id = import.snapshot_id;
+  if (id.empty()) {
+    std::string all = counts.dump();
+    for (const auto& p : party_text) all += "\n" + p;
+    id = "sha256:" + sha256_hex(all);
+  }
+  if (Status s = check_text("snapshot_id", id); !s) return R(s);
+  auto details = dump_json("details", import.details);
+  if (!details) return R(details.status());
+
+  return impl_->write<ListSnapshot>([&](db::Connection& c) -> R {
+    const std::string cols = "id, imported, actor, source_counts, total, details, audit_id";
+    auto existing = c.query("SELECT " + cols + " FROM list_snapshots WHERE id = $1", {id});
+    if (!existing) return R(existing.status());
+    AuditEvent ev{actor,
+                  "list.import",
+                  {{"snapshot_id", id}, {"source_counts", counts}, {"details", import.details}},
+                  {{"snapshot_id", id}, {"total", total}, {"already_present", !existing->empty()}},
+                  "",
+                  "",
+                  id};
+    auto p = prepare(ev);
+    if (!p) return R(p.status());
+    auto audit_id = impl_->append_one(c, p.value());
+    if (!audit_id) return R(audit_id.status());
+    if (!existing->empty()) return snapshot_from_row((*existing)[0]);
+    ListSnapshot snap;
+    snap.id = id;
+    snap.imported = now_utc();
+    snap.actor = actor;
+    snap.source_counts = import.source_counts;
+    snap.total = total;
+    snap.details = import.details;
+    snap.audit_id = audit_id.value();
+    auto ins = c.query("INSERT INTO list_snapshots (" + cols + ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       {id, snap.imported, actor, counts.dump(), total, details.value(), snap.audit_id});
+    if (!ins) return R(ins.status());
+    for (std::size_t i = 0; i < import.parties.size(); ++i) {
+      const auto& party = import.parties[i];
+      auto field = [&](const char* a, const char* b) {
+        for (const char* k : {a, b})
+          if (party.contains(k) && party[k].is_string()) return party[k].get<std::string>();
+        return std::string();
+      };
+      auto r = c.query(
+          "INSERT INTO parties (snapshot_id, seq, list_id, name, country, data) VALUES ($1, $2, $3, $4, $5, $6)",
+          {id, static_cast<std::int64_t>(i + 1), field("list_id", "list"), field("name", "name"),
+           field("country", "country"), party_text[i]});
+      if (!r) return R(r.status());
+    }
+    return snap;
+  });
+}
+
+Result<std::vector<ListSnapshot>> Store::list_snapshots() {
+  using R = Result<std::vector<ListSnapshot>>;
+  return impl_->read<std::vector<ListSnapshot>>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "SELECT id, imported, actor, source_counts, total, details, audit_id FROM list_snapshots "
+        "ORDER BY audit_id DESC");
+    if (!r) return R(r.status());
+    std::vector<ListSnapshot> out;
+    for (const auto& row : r.value()) out.push_back(snapshot_from_row(row));
+    return out;
+  });
+}
+
+Result<std::optional<ListSnapshot>> Store::latest_snapshot() {
+  auto all = list_snapshots();
+  if (!all) return Result<std::optional<ListSnapshot>>(all.status());
+  if (all->empty()) return std::optional<ListSnapshot>{};
+  return std::optional<ListSnapshot>(all->front());
+}
+
+Result<std::int64_t> Store::record_rules_install(const std::string& actor, const RuleInstall& install) {
+  using R = Result<std::int64_t>;
+  if (install.rule_set_id.empty()) return R::error("rule_set_id: empty");
+  if (Status s = check_text("scenario", install.scenario); !s) return R(s);
+  AuditEvent ev{actor,
+                "rules.install",
+                {{"rule_set_id", install.rule_set_id}, {"scenario", install.scenario}, {"details", install.details}},
+                {{"installed", true}},
+                install.rule_set_id,
+                install.rule_set_hash,
+                ""};
+  auto p = prepare(ev);
+  if (!p) return R(p.status());
+  return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
+    auto audit_id = impl_->append_one(c, p.value());
+    if (!audit_id) return audit_id;
+    auto r = c.query(
+        "INSERT INTO rule_versions (rule_set_id, rule_set_hash, scenario, installed, actor, audit_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        {install.rule_set_id, install.rule_set_hash, install.scenario, now_utc(), actor, audit_id.value()});
+    if (!r) return R(r.status());
+    return audit_id;
+  });
+}
+
+Result<std::vector<RuleVersionRecord>> Store::rule_versions() {
+  using R = Result<std::vector<RuleVersionRecord>>;
+  return impl_->read<std::vector<RuleVersionRecord>>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "SELECT rule_set_id, rule_set_hash, scenario, installed, actor, audit_id FROM rule_versions ORDER BY seq DESC");
+    if (!r) return R(r.status());
+    std::vector<RuleVersionRecord> out;
+    for (const auto& row : r.value())
+      out.push_back({to_str(row[0]), to_str(row[1]), to_str(row[2]), to_str(row[3]), to_str(row[4]), to_int(row[5])});
+    return out;
+  });
+}
+
+Result<std::int64_t> Store::put_products(const std::string& actor, const std::vector<ProductRecord>& products) {
+  using R = Result<std::int64_t>;
+  std::vector<std::string> texts;
+  nlohmann::json ids = nlohmann::json::array();
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const std::string where = "products[" + std::to_string(i) + "]";
+    if (products[i].id.empty()) return R::error(where + ".id: empty");
+    if (Status s = check_text(where + ".id", products[i].id); !s) return R(s);
+    auto t = dump_json(where + ".data", products[i].data);
+    if (!t) return R(t.status());
+    texts.push_back(std::move(t).value());
+    ids.push_back(products[i].id);
+  }
+  std::string all;
+  for (const auto& t : texts) all += t + "\n";
+  AuditEvent ev{actor,
+                "catalog.import",
+                {{"product_ids", ids}},
+                {{"count", products.size()}, {"sha256", sha256_hex(all)}},
+                "",
+                "",
+                ""};
+  auto p = prepare(ev);
+  if (!p) return R(p.status());
+  return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
+    auto audit_id = impl_->append_one(c, p.value());
+    if (!audit_id) return audit_id;
+    const std::string now = now_utc();
+    for (std::size_t i = 0; i < products.size(); ++i) {
+      auto r = c.query(
+          "INSERT INTO products (id, data, updated, audit_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
+          "data = excluded.data, updated = excluded.updated, audit_id = excluded.audit_id",
+          {products[i].id, texts[i], now, audit_id.value()});
+      if (!r) return R(r.status());
+    }
+    return audit_id;
+  });
+}
+
+Result<std::optional<ProductRecord>> Store::get_product(const std::string& id) {
+  using R = Result<std::optional<ProductRecord>>;
+  return impl_->read<std::optional<ProductRecord>>([&](db::Connection& c) -> R {
+    auto r = c.query("SELECT id, data FROM products WHERE id = $1", {id});
+    if (!r) return R(r.status());
+    if (r->empty()) return std::optional<ProductRecord>{};
+    return std::optional<ProductRecord>(ProductRecord{to_str((*r)[0][0]), parse_or_text(to_str((*r)[0][1]))});
+  });
+}
+
+// ---- keys ------------------------------------------------------------------------------------
+
+Result<NewApiKey> Store::create_key(const std::string& actor, Role role, const std::string& name,
+                                    std::optional<Date> expires) {
+  using R = Result<NewApiKey>;
+  if (Status s = check_text("name", name); !s) return R(s);
+  auto secret = random_hex(32);
+  if (!secret) return R(secret.status());
+  auto id = random_hex(8);
+  if (!id) return R(id.status());
+  NewApiKey key;
+  key.secret = "cg_" + secret.value();
+  key.info.id = "k-" + id.value();
+  key.info.name = name;
+  key.info.role = role;
+  key.info.created = now_utc();
+  key.info.expires = expires;
+  nlohmann::json in = {{"key_id", key.info.id}, {"name", name}, {"role", role_name(role)}};
+  in["expires"] = expires ? nlohmann::json(expires->to_string()) : nlohmann::json(nullptr);
+  auto p = prepare(AuditEvent{actor, "key.create", in, {{"created", key.info.created}}, "", "", ""});
+  if (!p) return R(p.status());
+  return impl_->write<NewApiKey>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "INSERT INTO api_keys (id, key_hash, name, role, created, expires, revoked) VALUES ($1, $2, $3, $4, $5, $6, "
+        "NULL)",
+        {key.info.id, sha256_hex(key.secret), name, std::string(role_name(role)), key.info.created,
+         expires ? db::Param(expires->to_string()) : db::Param(nullptr)});
+    if (!r) return R(r.status());
+    auto a = impl_->append_one(c, p.value());
+    if (!a) return R(a.status());
+    return key;
+  });
+}
+
+Result<KeyCheck> Store::lookup_key(std::string_view secret, Date today) {
+  using R = Result<KeyCheck>;
+  KeyCheck check;
+  check.outcome = KeyCheck::Outcome::unknown;
+  check.reason = "unknown API key";
+  // A well-formed key is "cg_" + 64 hex; anything else cannot be one of ours (no database round trip).
+  if (secret.size() != 67 || !secret.starts_with("cg_")) return check;
+  const std::string hash = sha256_hex(secret);
+  return impl_->read<KeyCheck>([&](db::Connection& c) -> R {
+    auto r = c.query("SELECT id, name, role, created, expires, revoked FROM api_keys WHERE key_hash = $1", {hash});
+    if (!r) return R(r.status());
+    if (r->empty()) return check;
+    check.key = key_from_row((*r)[0]);
+    if (check.key->revoked) {
+      check.outcome = KeyCheck::Outcome::revoked;
+      check.reason = "API key " + check.key->id + " was revoked on " + *check.key->revoked;
+    } else if (check.key->expires && today >= *check.key->expires) {
+      check.outcome = KeyCheck::Outcome::expired;
+      check.reason = "API key " + check.key->id + " expired on " + check.key->expires->to_string();
+    } else {
+      check.outcome = KeyCheck::Outcome::ok;
+      check.reason.clear();
+    }
+    return check;
+  });
+}
+
+Result<std::vector<ApiKeyInfo>> Store::list_keys() {
+  using R = Result<std::vector<ApiKeyInfo>>;
+  return impl_->read<std::vector<ApiKeyInfo>>([&](db::Connection& c) -> R {
+    auto r = c.query("SELECT id, name, role, created, expires, revoked FROM api_keys ORDER BY created, id");
+    if (!r) return R(r.status());
+    std::vector<ApiKeyInfo> out;
+    for (const auto& row : r.value()) out.push_back(key_from_row(row));
+    return out;
+  });
+}
+
+Status Store::revoke_key(const std::string& actor, const std::string& key_id) {
+  auto p = prepare(AuditEvent{actor, "key.revoke", {{"key_id", key_id}}, {{"revoked", true}}, "", "", ""});
+  if (!p) return p.status();
+  auto r = impl_->write<bool>([&](db::Connection& c) -> Result<bool> {
+    auto k = c.query("SELECT revoked FROM api_keys WHERE id = $1", {key_id});
+    if (!k) return Result<bool>(k.status());
+    if (k->empty()) return Result<bool>::error("key " + key_id + ": no such key");
+    if ((*k)[0][0]) return Result<bool>::error("key " + key_id + ": already revoked on " + *(*k)[0][0]);
+    auto u = c.query("UPDATE api_keys SET revoked = $1 WHERE id = $2", {now_utc(), key_id});
+    if (!u) return Result<bool>(u.status());
+    auto a = impl_->append_one(c, p.value());
+    if (!a) return Result<bool>(a.status());
+    return true;
+  });
+  return r.status();
+}
+
+}  // namespace chipgate::store
