@@ -13,6 +13,7 @@ packages=(
   libicu-dev                                  # screening: NFKC, transliteration (Han -> pinyin), diacritics
   clang clang-format                          # libFuzzer targets; formatting check
   python3                                     # benchmark data generator
+  chromium                                    # headless render test of the impact report HTML (tests/impact)
 )
 
 missing=()

@@ -22,6 +22,7 @@ Result<std::shared_ptr<rules::Registry>> load_registry(const std::string& flag_v
 void add_classify_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_rules_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_decide_command(CLI::App& app, int& exit_code, const char* argv0);
+void add_impact_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_screen_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_lists_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_keys_command(CLI::App& app, int& exit_code);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::add_classify_command(app, exit_code, argv[0]);
   cli::add_rules_command(app, exit_code, argv[0]);
   cli::add_decide_command(app, exit_code, argv[0]);
+  cli::add_impact_command(app, exit_code, argv[0]);
   cli::add_screen_command(app, exit_code, argv[0]);
   cli::add_lists_command(app, exit_code, argv[0]);
   cli::add_keys_command(app, exit_code);
