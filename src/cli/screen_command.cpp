@@ -301,11 +301,13 @@ void add_screen_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("name", o.name, "The party name to screen (any script; Chinese is transliterated to pinyin)");
   cmd->add_option("--lists", o.lists,
                   "List file or folder (BIS/nsfreg JSON, OFAC SDN JSON/CSV/legacy, trade.gov CSL CSV, snapshot); "
-                  "repeatable (default: data/sample-parties.json)");
+                  "repeatable (default: data/sample-parties.json)")
+      ->allow_extra_args(false);  // one path per --lists, so that a NAME may follow
   cmd->add_option("--batch", o.batch, "CSV (header id,name[,country][,address]) or JSON Lines of parties");
   cmd->add_option("--since", o.since,
                   "Re-screening: the previous lists (file/folder/snapshot, repeatable); prints the parties of "
-                  "--batch whose result changed");
+                  "--batch whose result changed")
+      ->allow_extra_args(false);
   cmd->add_option("--compare", o.compare, "CSV of name pairs (id,name1,name2): score each pair directly");
   cmd->add_option("--country", o.country, "Party country (ISO code or name): lowers hits in other countries");
   cmd->add_option("--address", o.address, "Party address: lowers hits with no address word in common");
