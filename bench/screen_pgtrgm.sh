@@ -24,6 +24,7 @@ thresholds="0.3 0.4 0.5 0.6"
 chipgate=""
 lists_dir="$root/../shared/data/lists"
 pgbin="${PGBIN:-/usr/lib/postgresql/15/bin}"
+reuse=0
 while (($#)); do
   case "$1" in
     --eval-dir) eval_dir="$2"; shift ;;
@@ -31,6 +32,7 @@ while (($#)); do
     --thresholds) thresholds="$2"; shift ;;
     --chipgate) chipgate="$2"; shift ;;
     --lists-dir) lists_dir="$2"; shift ;;
+    --reuse-pg) reuse=1 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "screen_pgtrgm.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -64,6 +66,11 @@ with open(f"{out}/queries.csv", "w", encoding="utf-8", newline="") as f:
 print(f"query subset: {len(pos)} positives, {len(small) + len(persons)} decoys")
 PY
 
+if ((reuse)) && [ -f "$out/results_raw.jsonl" ] && [ -f "$out/pg_wall.txt" ]; then
+  pg_wall="$(cat "$out/pg_wall.txt")"
+  index_ms="$(cat "$out/index_ms.txt")"
+  echo "reusing the pg_trgm results in $out" >&2
+else
 tmp="$(mktemp -d /tmp/chipgate-pgtrgm.XXXXXX)"
 port=5439
 as_pg=()
@@ -123,11 +130,17 @@ BEGIN
     INSERT INTO results VALUES (r.id, h, extract(epoch FROM clock_timestamp() - t0) * 1000);
   END LOOP;
 END \$\$;
-\copy (SELECT json_build_object('id', id, 'hits', coalesce(hits, '[]'::json))::text FROM results) TO '$out/results_raw.jsonl'
+\copy (SELECT json_build_object('id', id, 'hits', coalesce(hits, '[]'::json))::jsonb::text FROM results) TO '$out/results_raw.jsonl' WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')
 \copy (SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), avg(ms), sum(ms) FROM results) TO '$out/latency.csv' WITH (FORMAT csv)
 SQL
 end=$(date +%s.%N)
 pg_wall=$(python3 -c "print(f'{$end - $start:.2f}')")
+echo "$pg_wall" >"$out/pg_wall.txt"
+echo "$index_ms" >"$out/index_ms.txt"
+cleanup
+trap - EXIT
+
+fi
 
 chip_line=""
 if [ -n "$chipgate" ]; then

@@ -115,6 +115,31 @@ if pairs["cases"] == 0 or pairs["missing_or_error"] == pairs["cases"]:
 for k in ("precision", "recall", "f1"):
     if not 0.0 <= pairs["chipgate"][k] <= 1.0:
         problems.append(f"pairs {k} out of range")
+# The batch contract: one JSON object per party with id, match, hits[list, entry_id, name,
+# matched_name, score in [0, 1], ofac_score, explanation], hits best first, match = best >= threshold.
+threshold = rep["threshold"]
+keys = ("list", "entry_id", "name", "matched_name", "score", "ofac_score", "explanation")
+with open(f"{out}/results.jsonl", encoding="utf-8") as f:
+    for n, line in enumerate(f, 1):
+        try:
+            r = json.loads(line)
+        except ValueError as e:
+            problems.append(f"results.jsonl line {n}: not JSON ({e})")
+            break
+        hits = r.get("hits")
+        if not isinstance(r.get("id"), str) or not isinstance(r.get("match"), bool) or not isinstance(hits, list):
+            problems.append(f"results.jsonl line {n}: id/match/hits missing or of the wrong type")
+            break
+        if any(not all(k in h for k in keys) or not 0.0 <= h["score"] <= 1.0 for h in hits):
+            problems.append(f"results.jsonl line {n}: a hit lacks a contract field or has a score outside [0, 1]")
+            break
+        scores = [h["score"] for h in hits]
+        if scores != sorted(scores, reverse=True):
+            problems.append(f"results.jsonl line {n}: hits not best first")
+            break
+        if r["match"] != (bool(scores) and scores[0] >= threshold - 1e-9):
+            problems.append(f"results.jsonl line {n}: match={r['match']} but best score {scores[:1]} vs threshold {threshold}")
+            break
 if problems:
     print("eval/run.sh --check FAILED:\n  " + "\n  ".join(problems))
     sys.exit(1)
