@@ -10,7 +10,11 @@ packages=(
   libtomlplusplus-dev                         # rule files (TOML, with source lines for errors)
   libcli11-dev                                # command line
   libssl-dev                                  # SHA-256 content ids (libcrypto)
+  libsqlite3-dev                              # store: embedded SQLite, the default database
+  libpq-dev                                   # store: PostgreSQL client (plain libpq) for shared stores
+  postgresql-15                               # store tests: throwaway server (scripts/with-postgres.sh)
   libicu-dev                                  # screening: NFKC, transliteration (Han -> pinyin), diacritics
+  libcpp-httplib-dev                          # chipgate serve: HTTP/1.1 server (+ client in tests/server)
   clang clang-format                          # libFuzzer targets; formatting check
   python3                                     # benchmark data generator
   chromium                                    # headless render test of the impact report HTML (tests/impact)
