@@ -27,5 +27,6 @@ void add_screen_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_lists_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_keys_command(CLI::App& app, int& exit_code);
 void add_audit_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code, const char* argv0);
 
 }  // namespace chipgate::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::add_lists_command(app, exit_code, argv[0]);
   cli::add_keys_command(app, exit_code);
   cli::add_audit_command(app, exit_code);
+  cli::add_serve_command(app, exit_code, argv[0]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

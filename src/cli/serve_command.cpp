@@ -1,0 +1,151 @@
+// chipgate serve: the HTTP/JSON API (src/server) over the same library calls as the CLI, with every
+// decision recorded in the store (SQLite by default, PostgreSQL with --db postgresql://...).
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cli/common.h"
+#include "io/classification_output.h"
+#include "screen/screener.h"
+#include "server/http_server.h"
+#include "server/service.h"
+#include "store/store.h"
+
+namespace chipgate::cli {
+
+namespace {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string db;
+  std::string rules_dir;
+  std::vector<std::string> lists;
+  std::string catalog;
+  std::string letters;
+  unsigned threads = 32;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_batch = 1000;
+  int timeout_s = 10;
+  bool no_record = false;
+  std::string port_file;
+  std::string terms;
+};
+
+int run(const ServeOptions& o, const char* argv0) {
+  // SIGTERM/SIGINT are taken by a waiting thread (below) rather than a handler: blocked here, before
+  // any other thread starts, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string spec = o.db.empty() ? store::Store::default_spec() : o.db;
+  auto opened = store::Store::open(spec, store::OpenOptions{std::max<std::size_t>(8, o.threads / 2)});
+  if (!opened) {
+    std::cerr << "chipgate serve: --db: " << opened.message() << "\n";
+    return kExitFatal;
+  }
+  std::shared_ptr<store::Store> db(std::move(opened).value());
+
+  server::ServiceOptions so;
+  so.rules_dir = find_rules_dir(o.rules_dir, argv0);
+  so.catalog = o.catalog.empty() ? (std::filesystem::path(so.rules_dir) / ".." / ".." / "data" / "sample-catalog.csv")
+                                       .lexically_normal()
+                                       .string()
+                                 : o.catalog;
+  so.letters = o.letters;
+  so.terms_file = screen::find_terms_file(o.terms, argv0);
+  so.lists = o.lists.empty() ? std::vector<std::string>{(std::filesystem::path(so.rules_dir) / ".." / ".." / "data" /
+                                                         "sample-parties.json")
+                                                            .lexically_normal()
+                                                            .string()}
+                             : o.lists;
+  so.limits.max_body_bytes = o.max_body_bytes;
+  so.limits.max_batch = o.max_batch;
+  so.record = !o.no_record;
+  auto service = server::Service::create(so, db);
+  if (!service) {
+    std::cerr << "chipgate serve: " << service.message() << "\n";
+    return kExitFatal;
+  }
+  server::HttpOptions ho;
+  ho.host = o.host;
+  ho.port = o.port;
+  ho.threads = o.threads;
+  ho.read_timeout_s = o.timeout_s;
+  ho.write_timeout_s = o.timeout_s;
+  server::HttpServer http(std::shared_ptr<server::Service>(std::move(service).value()), ho);
+  auto port = http.bind();
+  if (!port) {
+    std::cerr << "chipgate serve: " << port.message() << "\n";
+    return kExitFatal;
+  }
+  if (!o.port_file.empty()) {
+    std::ofstream(o.port_file) << port.value() << "\n";
+  }
+  std::cerr << "chipgate serve: listening on http://" << o.host << ":" << port.value() << " (store " << db->backend()
+            << (o.no_record ? ", decisions NOT recorded (--no-record)" : "") << ", catalog " << so.catalog << ")\n"
+            << io::kDisclaimer << "\n";
+
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    const timespec tick{0, 200'000'000};
+    while (!done) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        std::cerr << "chipgate serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << ": finishing the requests in flight, then exiting\n";
+        http.stop();
+        return;
+      }
+    }
+  });
+  const Status st = http.run();
+  done = true;
+  waiter.join();
+  if (!st) {
+    std::cerr << "chipgate serve: " << st.message() << "\n";
+    return kExitFatal;
+  }
+  std::cerr << "chipgate serve: stopped\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
+  static ServeOptions o;
+  auto* cmd = app.add_subcommand("serve", "Serve the HTTP/JSON API (classify, decide, screen, records; see README)");
+  cmd->add_option("--port", o.port, "TCP port (0 = any free port; see --port-file)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--host", o.host, "Address to listen on (default 127.0.0.1)");
+  cmd->add_option("--db", o.db,
+                  "Store: sqlite:PATH or postgresql://... (default $CHIPGATE_DB, else sqlite:chipgate.db)");
+  cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
+  cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--catalog", o.catalog,
+                  "Catalog the order lines' product_id refer to (default: data/sample-catalog.csv)");
+  cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML)");
+  cmd->add_option("--terms", o.terms, "Screening word lists (default: data/screening/terms.toml)");
+  cmd->add_option("--threads", o.threads, "Worker threads = connections served at once (default 32)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body accepted (default 1048576)")
+      ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--max-batch", o.max_batch, "Most elements in a batch (JSON array) body (default 1000)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_flag("--no-record", o.no_record,
+                "Do NOT record decisions (decision_id is null). Only for measuring the cost of recording");
+  cmd->add_option("--port-file", o.port_file, "Write the port listened on to this file once ready");
+  cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
+}
+
+}  // namespace chipgate::cli

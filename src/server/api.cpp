@@ -1,0 +1,271 @@
+#include "server/api.h"
+
+#include <charconv>
+
+#include "core/json_util.h"
+#include "io/catalog.h"
+#include "io/orders.h"
+
+namespace chipgate::server {
+
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 1000;
+
+std::string element_path(bool batch, std::size_t index, const std::string& field) {
+  std::string path = batch ? "[" + std::to_string(index) + "]" : "";
+  if (!field.empty()) path += (path.empty() ? "" : ".") + field;
+  return path;
+}
+
+// Deepest nesting of arrays/objects, counted outside strings; stops counting past `limit`.
+std::size_t nesting_depth(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+template <typename T>
+Result<T> fail(ApiError& error, int status, std::string code, std::string message,
+               std::vector<FieldError> fields = {}) {
+  error.status = status;
+  error.code = std::move(code);
+  error.message = std::move(message);
+  error.fields = std::move(fields);
+  return Result<T>::error(error.message);
+}
+
+// The elements of a single-object or array body, with the batch limit applied.
+Result<std::vector<nlohmann::json>> elements(std::string_view body, const Limits& limits, ApiError& error,
+                                             bool& batch) {
+  using R = std::vector<nlohmann::json>;
+  auto j = parse_json_body(body, limits, error);
+  if (!j) return j.status();
+  batch = j->is_array();
+  if (batch) {
+    if (j->empty()) return fail<R>(error, 400, "invalid_request", "the batch is empty: give at least one element");
+    if (j->size() > limits.max_batch)
+      return fail<R>(
+          error, 413, "batch_too_large",
+          "the batch has " + std::to_string(j->size()) + " elements; the limit is " + std::to_string(limits.max_batch));
+    R out;
+    out.reserve(j->size());
+    for (auto& e : j.value()) out.push_back(std::move(e));
+    return out;
+  }
+  if (!j->is_object())
+    return fail<R>(error, 400, "invalid_request",
+                   std::string("the body must be a JSON object or an array of objects, not ") + j->type_name());
+  return R{std::move(j).value()};
+}
+
+Status invalid(ApiError& error, std::vector<FieldError> fields, const char* what) {
+  const std::string message =
+      std::string("invalid ") + what + ": " + (fields.front().field.empty() ? "" : fields.front().field + ": ") +
+      fields.front().problem +
+      (fields.size() > 1 ? " (" + std::to_string(fields.size()) + " problems, see fields)" : "");
+  return fail<bool>(error, 400, "invalid_request", message, std::move(fields)).status();
+}
+
+}  // namespace
+
+nlohmann::ordered_json ApiError::to_json() const {
+  nlohmann::ordered_json f = nlohmann::ordered_json::array();
+  for (const auto& e : fields) f.push_back({{"field", e.field}, {"problem", e.problem}});
+  nlohmann::ordered_json inner = {{"status", status}, {"code", code}, {"message", message}};
+  if (!fields.empty()) inner["fields"] = std::move(f);
+  return {{"error", std::move(inner)}};
+}
+
+Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limits, ApiError& error) {
+  using R = nlohmann::json;
+  if (body.size() > limits.max_body_bytes)
+    return fail<R>(error, 413, "body_too_large",
+                   "the body has " + std::to_string(body.size()) + " bytes; the limit is " +
+                       std::to_string(limits.max_body_bytes));
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return fail<R>(error, 400, "invalid_json", "the body is empty: a JSON object or array is required");
+  if (!is_valid_utf8(body)) return fail<R>(error, 400, "invalid_json", "the body is not valid UTF-8");
+  if (nesting_depth(body, limits.max_depth) > limits.max_depth)
+    return fail<R>(error, 400, "invalid_json",
+                   "the JSON is nested deeper than " + std::to_string(limits.max_depth) + " levels");
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
+    std::string what = e.what();
+    if (const auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    return fail<R>(error, 400, "invalid_json", "malformed JSON: " + what);
+  }
+}
+
+Result<ClassifyRequest> parse_classify_request(std::string_view body, const Limits& limits, ApiError& error) {
+  ClassifyRequest req;
+  auto els = elements(body, limits, error, req.batch);
+  if (!els) return els.status();
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < els->size(); ++i) {
+    nlohmann::json& j = els.value()[i];
+    if (!j.is_object()) {
+      problems.push_back({element_path(req.batch, i, ""), "must be a JSON object (an item)"});
+      continue;
+    }
+    nlohmann::json item_json = j;
+    if (!item_json.contains("id")) item_json["id"] = req.batch ? "item-" + std::to_string(i + 1) : "item";
+    std::string field;
+    auto item = io::item_from_json(item_json, field);
+    if (!item) {
+      problems.push_back({element_path(req.batch, i, field), item.message()});
+      continue;
+    }
+    req.items.push_back(std::move(item).value());
+    req.raw.push_back(std::move(item_json));
+  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "item");
+  return req;
+}
+
+Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& limits, ApiError& error) {
+  DecideRequest req;
+  auto els = elements(body, limits, error, req.batch);
+  if (!els) return els.status();
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < els->size(); ++i) {
+    nlohmann::json& j = els.value()[i];
+    if (!j.is_object()) {
+      problems.push_back({element_path(req.batch, i, ""), "must be a JSON object (an order line)"});
+      continue;
+    }
+    // The order book reader's JSON Lines path is the one definition of an order line's fields; one
+    // object serialised on one line is exactly such a record.
+    auto book = io::parse_orders_jsonl(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!book) {
+      problems.push_back({element_path(req.batch, i, ""), book.message()});
+      continue;
+    }
+    if (!book->errors.empty()) {
+      for (const auto& e : book->errors) problems.push_back({element_path(req.batch, i, e.column), e.problem});
+      continue;
+    }
+    if (book->lines.size() != 1) {
+      problems.push_back({element_path(req.batch, i, ""), "must be one order line"});
+      continue;
+    }
+    auto& line = book->lines.front().line;
+    if (!j.contains("line") || j["line"].is_null()) line.line = std::to_string(req.batch ? i + 1 : 1);
+    req.lines.push_back(std::move(line));
+    req.raw.push_back(std::move(j));
+  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "order line");
+  return req;
+}
+
+Result<ScreenRequest> parse_screen_request(std::string_view body, const Limits& limits, ApiError& error) {
+  ScreenRequest req;
+  auto els = elements(body, limits, error, req.batch);
+  if (!els) return els.status();
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < els->size(); ++i) {
+    nlohmann::json& j = els.value()[i];
+    const std::size_t before = problems.size();
+    auto problem = [&](const std::string& field, std::string text) {
+      problems.push_back({element_path(req.batch, i, field), std::move(text)});
+    };
+    if (!j.is_object()) {
+      problem("", "must be a JSON object {id, name, country, address}");
+      continue;
+    }
+    ScreenParty p;
+    for (const auto& [key, value] : j.items()) {
+      std::string* target = key == "id"        ? &p.id
+                            : key == "name"    ? &p.name
+                            : key == "country" ? &p.country
+                            : key == "address" ? &p.address
+                                               : nullptr;
+      if (!target) {
+        problem(key, "unknown field (id, name, country, address)");
+        continue;
+      }
+      if (value.is_null()) continue;
+      if (key == "id" && value.is_number_integer()) {
+        *target = value.dump();
+        continue;
+      }
+      if (!value.is_string()) {
+        problem(key, std::string("must be a string, not ") + value.type_name());
+        continue;
+      }
+      *target = value.get<std::string>();
+      if (target->size() > kMaxNameBytes) problem(key, "longer than " + std::to_string(kMaxNameBytes) + " bytes");
+    }
+    if (problems.size() == before && p.name.find_first_not_of(" \t\r\n") == std::string::npos)
+      problem("name", "required (a non-empty string)");
+    if (problems.size() != before) continue;
+    if (p.id.empty()) p.id = std::to_string(i + 1);
+    req.parties.push_back(std::move(p));
+    req.raw.push_back(std::move(j));
+  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "party");
+  return req;
+}
+
+Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error) {
+  using R = ListImportRequest;
+  auto j = parse_json_body(body, limits, error);
+  if (!j) return j.status();
+  if (!j->is_object())
+    return fail<R>(error, 400, "invalid_request", "the body must be a JSON object {\"paths\": [...]}");
+  std::vector<FieldError> problems;
+  R req;
+  for (const auto& [key, value] : j->items()) {
+    if (key != "paths") {
+      problems.push_back({key, "unknown field (paths)"});
+      continue;
+    }
+    if (!value.is_array() || value.empty()) {
+      problems.push_back({"paths", "must be a non-empty array of file or folder paths"});
+      continue;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_string() || value[i].get<std::string>().empty())
+        problems.push_back({"paths[" + std::to_string(i) + "]", "must be a non-empty string"});
+      else
+        req.paths.push_back(value[i].get<std::string>());
+    }
+  }
+  if (problems.empty() && req.paths.empty()) problems.push_back({"paths", "required"});
+  if (!problems.empty()) {
+    // The message is built before `problems` is moved (argument evaluation order is unspecified).
+    std::string message = "invalid list import: " + problems.front().field + ": " + problems.front().problem;
+    return fail<R>(error, 400, "invalid_request", std::move(message), std::move(problems));
+  }
+  return req;
+}
+
+Result<long long> parse_decision_id(std::string_view text) {
+  long long id = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
+    return Result<long long>::error("decision id must be a positive integer");
+  return id;
+}
+
+}  // namespace chipgate::server

@@ -1,0 +1,85 @@
+// The HTTP API's request bodies: JSON text -> validated requests, with field-level errors.
+//
+// These functions are the only place where untrusted request bytes are interpreted (the libFuzzer
+// target fuzz/request_fuzz.cpp drives them). Each body is what the CLI reads as one JSON record:
+//   POST /v1/classify  an item with the catalog's field names (io::item_from_json), or an array of them
+//   POST /v1/decide    an order line with the order book's field names (io/orders.h), or an array
+//   POST /v1/screen    a party {"id", "name", "country", "address"}, or an array
+//   POST /v1/lists     {"paths": ["file or folder on the server", ...]} (admin import)
+// A client mistake is always an ApiError with a 4xx status and, where it concerns a field, the
+// field's path ("[2].ship_to" in a batch, "rates.fp8" inside an item).
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/item.h"
+#include "core/result.h"
+#include "license/shipment.h"
+
+namespace chipgate::server {
+
+struct FieldError {
+  std::string field;  // path of the offending field ("" = the whole body or element)
+  std::string problem;
+};
+
+struct ApiError {
+  int status = 400;
+  std::string code;     // machine-readable: "invalid_json", "invalid_request", "body_too_large", ...
+  std::string message;  // one sentence for a person
+  std::vector<FieldError> fields;
+  nlohmann::ordered_json to_json() const;  // {"error": {"status", "code", "message", "fields": [...]}}
+};
+
+struct Limits {
+  std::size_t max_body_bytes = 1 << 20;  // 1 MiB
+  std::size_t max_batch = 1000;          // elements of a JSON array body
+  std::size_t max_depth = 32;            // JSON nesting
+};
+
+struct ClassifyRequest {
+  bool batch = false;
+  std::vector<classify::Item> items;
+  std::vector<nlohmann::json> raw;  // each element as received (for the audit record)
+};
+
+struct DecideRequest {
+  bool batch = false;
+  std::vector<license::OrderLine> lines;
+  std::vector<nlohmann::json> raw;
+};
+
+struct ScreenParty {
+  std::string id;
+  std::string name;
+  std::string country;
+  std::string address;
+};
+
+struct ScreenRequest {
+  bool batch = false;
+  std::vector<ScreenParty> parties;
+  std::vector<nlohmann::json> raw;
+};
+
+struct ListImportRequest {
+  std::vector<std::string> paths;
+};
+
+// Parses the body as JSON within the limits (size, nesting depth, valid UTF-8). On failure `error`
+// is filled and the result carries error.message.
+Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limits, ApiError& error);
+
+Result<ClassifyRequest> parse_classify_request(std::string_view body, const Limits& limits, ApiError& error);
+Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& limits, ApiError& error);
+Result<ScreenRequest> parse_screen_request(std::string_view body, const Limits& limits, ApiError& error);
+Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error);
+
+// A decision id from the path ("/v1/decisions/{id}"): a positive decimal integer.
+Result<long long> parse_decision_id(std::string_view text);
+
+}  // namespace chipgate::server

@@ -1,0 +1,103 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+namespace chipgate::server {
+
+namespace {
+
+Request to_request(const httplib::Request& req) {
+  Request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.authorization = req.get_header_value("Authorization");
+  r.content_type = req.get_header_value("Content-Type");
+  r.body = req.body;
+  r.remote = req.remote_addr;
+  return r;
+}
+
+void to_response(const Response& in, httplib::Response& out) {
+  out.status = in.status;
+  for (const auto& [k, v] : in.headers) out.set_header(k, v);
+  out.set_content(in.body, in.content_type.c_str());
+}
+
+}  // namespace
+
+HttpServer::HttpServer(std::shared_ptr<Service> service, HttpOptions options)
+    : service_(std::move(service)), options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
+  const unsigned threads = options_.threads == 0 ? 1 : options_.threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_read_timeout(options_.read_timeout_s, 0);
+  http_->set_write_timeout(options_.write_timeout_s, 0);
+  http_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  http_->set_keep_alive_max_count(options_.keep_alive_max_requests);
+  http_->set_tcp_nodelay(true);
+  // The library listens with a backlog of 5, too short for a burst of connections (wrk opens them
+  // all at once); the listening socket is remembered here and its backlog raised after bind().
+  http_->set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = sock;
+  });
+  // One byte over the limit is enough for the service to say "too large" with the real size; the
+  // library refuses anything larger itself (413, answered by the error handler below).
+  http_->set_payload_max_length(service_->limits().max_body_bytes + 1);
+  // Every method and path goes to the service, which owns routing (404/405 included).
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    to_response(service_->handle(to_request(req)), res);
+  };
+  const std::string any = ".*";
+  http_->Get(any, handler);
+  http_->Post(any, handler);
+  http_->Put(any, handler);
+  http_->Delete(any, handler);
+  http_->Patch(any, handler);
+  http_->Options(any, handler);
+  // Errors the library answers itself (413 payload too large, 400 bad request line, ...) get a JSON body.
+  http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const int s = res.status;
+    const std::string code = s == 413 ? "body_too_large" : s == 404 ? "not_found" : "bad_request";
+    const std::string msg = s == 413   ? "the request body exceeds the size limit"
+                            : s == 404 ? "no such route"
+                                       : "the HTTP request could not be read (status " + std::to_string(s) + ")";
+    res.set_content(error_body(s, code, msg), "application/json");
+  });
+  http_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(error_body(500, "internal_error", "internal error"), "application/json");
+  });
+}
+
+HttpServer::~HttpServer() = default;
+
+Result<int> HttpServer::bind() {
+  if (options_.port == 0) {
+    const int p = http_->bind_to_any_port(options_.host);
+    if (p <= 0) return Result<int>::error("cannot bind a free port on " + options_.host);
+    port_ = p;
+  } else {
+    if (!http_->bind_to_port(options_.host, options_.port))
+      return Result<int>::error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                                " (in use, or not permitted)");
+    port_ = options_.port;
+  }
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
+  return port_;
+}
+
+Status HttpServer::run() {
+  if (!http_->listen_after_bind()) return Status::error("the HTTP server stopped with an error");
+  return Status::ok();
+}
+
+void HttpServer::stop() {
+  service_->set_draining();
+  http_->stop();
+}
+
+}  // namespace chipgate::server

@@ -1,0 +1,566 @@
+#include "server/service.h"
+
+#include <chrono>
+#include <iostream>
+
+#include "classify/classifier.h"
+#include "io/classification_output.h"
+#include "io/decision_output.h"
+#include "screen/screener.h"
+
+namespace chipgate::server {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// The store takes nlohmann::json; the renderers produce ordered_json. A direct copy (no text round trip).
+nlohmann::json to_plain(const ojson& j) {
+  switch (j.type()) {
+    case ojson::value_t::object: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& [k, v] : j.items()) out.emplace(k, to_plain(v));
+      return out;
+    }
+    case ojson::value_t::array: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& v : j) out.push_back(to_plain(v));
+      return out;
+    }
+    case ojson::value_t::string:
+      return j.get_ref<const std::string&>();
+    case ojson::value_t::boolean:
+      return j.get<bool>();
+    case ojson::value_t::number_integer:
+      return j.get<std::int64_t>();
+    case ojson::value_t::number_unsigned:
+      return j.get<std::uint64_t>();
+    case ojson::value_t::number_float:
+      return j.get<double>();
+    default:
+      return nullptr;
+  }
+}
+
+Response json_response(int status, const ojson& body) { return {status, "application/json", dump(body) + "\n", {}}; }
+
+Response error_response(const ApiError& e) { return json_response(e.status, e.to_json()); }
+
+Response error_response(int status, const std::string& code, const std::string& message,
+                        std::vector<FieldError> fields = {}) {
+  return error_response(ApiError{status, code, message, std::move(fields)});
+}
+
+// {"decision_id": id, ...object}
+ojson with_decision_id(std::optional<std::int64_t> id, const ojson& object) {
+  ojson out = {{"decision_id", id ? ojson(*id) : ojson(nullptr)}};
+  for (const auto& [k, v] : object.items()) out[k] = v;
+  return out;
+}
+
+store::Role role_for(Access access) {
+  switch (access) {
+    case Access::kAdmin:
+      return store::Role::admin;
+    case Access::kAnalyst:
+      return store::Role::analyst;
+    default:
+      return store::Role::viewer;
+  }
+}
+
+std::string query_value(const Request& r, const std::string& key, const std::string& fallback) {
+  auto it = r.query.find(key);
+  return it == r.query.end() ? fallback : it->second;
+}
+
+// The `date` and `scenario` query parameters shared by classify and decide.
+struct AsOf {
+  Date date;
+  std::string date_text;
+  std::string scenario;
+};
+
+Result<AsOf> as_of(const Request& r, ApiError& error) {
+  for (const auto& [k, v] : r.query)
+    if (k != "date" && k != "scenario") {
+      error = {400, "invalid_request", "unknown query parameter '" + k + "' (date, scenario)", {{k, "unknown"}}};
+      return Result<AsOf>::error(error.message);
+    }
+  AsOf a;
+  a.date_text = query_value(r, "date", "today");
+  auto d = Date::parse(a.date_text);
+  if (!d) {
+    error = {400, "invalid_request", "date: " + d.message(), {{"date", d.message()}}};
+    return Result<AsOf>::error(error.message);
+  }
+  a.date = d.value();
+  a.date_text = a.date.to_string();
+  a.scenario = query_value(r, "scenario", "");
+  return a;
+}
+
+// license::PartyHit results as the screen contract's object.
+ojson default_screen_party(const license::PartyScreener& screener, const ScreenParty& party) {
+  if (const auto* fuzzy = dynamic_cast<const screen::Screener*>(&screener)) {
+    screen::QueryOptions q;
+    q.country = party.country;
+    q.address = party.address;
+    return screen::result_to_json(party.id, fuzzy->query(party.name, q));
+  }
+  const auto hits = screener.screen(party.name, party.country);
+  ojson h = ojson::array();
+  for (const auto& hit : hits)
+    h.push_back({{"list", hit.list},
+                 {"entry_id", hit.entry_id},
+                 {"name", hit.name},
+                 {"matched_name", hit.matched_name},
+                 {"score", hit.score},
+                 {"country", hit.country},
+                 {"explanation", hit.explanation}});
+  return {{"id", party.id}, {"match", !hits.empty()}, {"hits", std::move(h)}};
+}
+
+// One event goes through the store's group commit (record_decision: concurrent requests share a
+// transaction); a batch is its own transaction, all or nothing.
+Result<std::vector<std::int64_t>> record_events(store::Store& db, const std::vector<store::AuditEvent>& events) {
+  if (events.size() != 1) return db.record_decisions(events);
+  auto one = db.record_decision(events.front());
+  if (!one) return one.status();
+  return std::vector<std::int64_t>{one.value()};
+}
+
+}  // namespace
+
+std::string error_body(int status, const std::string& code, const std::string& message) {
+  return dump(ApiError{status, code, message, {}}.to_json()) + "\n";
+}
+
+Service::Service(ServiceOptions options, std::shared_ptr<store::Store> store)
+    : options_(std::move(options)), store_(std::move(store)) {}
+
+Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::shared_ptr<store::Store> store) {
+  using R = Result<std::unique_ptr<Service>>;
+  if (!store) return R::error("no store");
+  if (!options.load_screener && !options.terms_file.empty()) {
+    auto terms = screen::load_terms(options.terms_file);
+    if (!terms) return R::error("--terms: " + terms.message());
+    options.load_screener = [t = terms.value()](const std::vector<std::string>& paths) {
+      auto s = screen::Screener::load(paths, t);
+      if (!s) return Result<std::shared_ptr<const license::PartyScreener>>(s.status());
+      return Result<std::shared_ptr<const license::PartyScreener>>(
+          std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
+    };
+  }
+  if (!options.load_screener)
+    options.load_screener = [](const std::vector<std::string>& paths) {
+      auto s = license::ExactAliasScreener::load(paths);
+      if (!s) return Result<std::shared_ptr<const license::PartyScreener>>(s.status());
+      return Result<std::shared_ptr<const license::PartyScreener>>(
+          std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
+    };
+  if (!options.screen_party) options.screen_party = default_screen_party;
+  std::unique_ptr<Service> s(new Service(std::move(options), std::move(store)));
+  auto reg = rules::Registry::load(s->options_.rules_dir);
+  if (!reg) return R::error("--rules: " + reg.message());
+  s->registry_ = reg.value();
+  if (!s->options_.catalog.empty()) {
+    auto catalog = io::load_catalog(s->options_.catalog);
+    if (!catalog) return R::error("--catalog: " + catalog.message());
+    for (const auto& e : catalog->errors) s->log(s->options_.catalog + ": " + e.to_string() + " (row skipped)");
+    for (auto& row : catalog->rows) s->items_.push_back(std::move(row.item));
+  }
+  if (!s->options_.letters.empty()) {
+    auto l = s->registry_->load_letters(s->options_.letters);
+    if (!l) return R::error("--letters: " + l.message());
+    s->letters_ = std::move(l).value();
+  }
+  auto screener = s->options_.load_screener(s->options_.lists);
+  if (!screener) return R::error("--lists: " + screener.message());
+  auto engine = std::make_shared<Engine>();
+  engine->screener = std::move(screener).value();
+  engine->list_paths = s->options_.lists;
+  s->engine_ = std::move(engine);
+  return R(std::move(s));
+}
+
+std::shared_ptr<const Service::Engine> Service::engine() const {
+  std::lock_guard lock(engine_mutex_);
+  return engine_;
+}
+
+Result<const license::OrderDecider*> Service::decider(const Engine& engine, const std::string& scenario) const {
+  std::lock_guard lock(engine.deciders_mutex);
+  auto it = engine.deciders.find(scenario);
+  if (it != engine.deciders.end()) return it->second.get();
+  auto d = std::make_unique<license::OrderDecider>(
+      registry_, items_, license::OrderDecider::Options{scenario, engine.screener.get(), &letters_});
+  if (auto st = d->check(); !st) return Result<const license::OrderDecider*>::error(st.message());
+  const license::OrderDecider* out = d.get();
+  engine.deciders.emplace(scenario, std::move(d));
+  return out;
+}
+
+void Service::log(const std::string& line) const {
+  if (options_.log)
+    options_.log(line);
+  else
+    std::cerr << "chipgate serve: " << line << "\n";
+}
+
+Response Service::handle(const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string param;
+  bool path_known = false;
+  const Route* route = match_route(request.method, request.path, param, path_known);
+  Response response;
+  if (!route) {
+    response = path_known
+                   ? error_response(405, "method_not_allowed", request.method + " is not allowed on " + request.path)
+                   : error_response(404, "not_found", "no route " + request.path);
+  } else {
+    try {
+      const store::ApiKeyInfo* key = nullptr;
+      std::optional<store::ApiKeyInfo> key_holder;
+      std::optional<Response> denied;
+      if (route->access != Access::kPublic) {
+        const std::string& h = request.authorization;
+        const bool bearer = h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0);
+        std::string secret = bearer ? h.substr(7) : "";
+        while (!secret.empty() && secret.back() == ' ') secret.pop_back();
+        while (!secret.empty() && secret.front() == ' ') secret.erase(0, 1);
+        if (h.empty()) {
+          denied = deny(request, *route, 401, "missing Authorization header (Authorization: Bearer KEY)", "anonymous");
+        } else if (secret.empty()) {
+          denied = deny(request, *route, 401, "malformed Authorization header: expected 'Bearer KEY'", "anonymous");
+        } else {
+          auto check = store_->lookup_key(secret);
+          if (!check) {
+            log("key lookup failed: " + check.message());
+            denied = error_response(503, "store_unavailable", "the key store is unavailable; retry later");
+          } else if (!check->ok()) {
+            denied = deny(request, *route, 401, check->reason, check->key ? check->key->id : "anonymous");
+          } else if (!store::role_allows(check->key->role, role_for(route->access))) {
+            denied =
+                deny(request, *route, 403,
+                     "key " + check->key->id + " has role " + std::string(store::role_name(check->key->role)) + "; " +
+                         route->method + " " + route->path + " needs role " + std::string(access_name(route->access)),
+                     check->key->id);
+          } else {
+            key_holder = check->key;
+            key = &*key_holder;
+          }
+        }
+      }
+      response = denied ? std::move(*denied) : dispatch(*route, param, request, key);
+    } catch (const std::exception& e) {
+      log("internal error on " + request.method + " " + request.path + ": " + e.what());
+      response = error_response(500, "internal_error", "internal error; the request was not completed");
+    }
+  }
+  if (response.status >= 500) log(request.method + " " + request.path + " -> " + std::to_string(response.status));
+  metrics_.observe(request.method, route ? route->path : "unmatched", response.status,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+Response Service::deny(const Request& request, const Route& route, int status, const std::string& reason,
+                       const std::string& actor) {
+  metrics_.add_auth_denied(status);
+  log(std::string(status == 401 ? "401 unauthenticated" : "403 forbidden") + ": " + request.method + " " +
+      request.path + " from " + (request.remote.empty() ? "?" : request.remote) + " (" + actor + "): " + reason);
+  store::AuditEvent ev;
+  ev.actor = actor;
+  ev.kind = "auth.denied";
+  ev.inputs = {{"method", request.method}, {"route", route.path}, {"path", request.path}, {"remote", request.remote}};
+  ev.outputs = {{"status", status}, {"reason", reason}};
+  if (auto r = store_->append_audit(ev); !r) log("could not audit the denial: " + r.message());
+  Response resp = error_response(status, status == 401 ? "unauthenticated" : "forbidden", reason);
+  if (status == 401) resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chipgate\"");
+  return resp;
+}
+
+Response Service::dispatch(const Route& route, const std::string& param, const Request& request,
+                           const store::ApiKeyInfo* key) {
+  const std::string actor = key ? key->id : "anonymous";
+  if (route.method == "POST" && !request.content_type.empty() && request.content_type.find("json") == std::string::npos)
+    return error_response(415, "unsupported_media_type",
+                          "the body must be JSON (Content-Type: application/json), not " + request.content_type);
+  const std::string& p = route.path;
+  if (p == "/v1/classify") return classify(request, actor);
+  if (p == "/v1/decide") return decide(request, actor);
+  if (p == "/v1/screen") return screen(request, actor);
+  if (p == "/v1/decisions/{id}") return get_decision(param);
+  if (p == "/v1/rules") return rules_list();
+  if (p == "/v1/scenarios") return scenarios_list();
+  if (p == "/v1/lists") return route.method == "GET" ? lists_get() : lists_post(request, actor);
+  if (p == "/healthz") return healthz();
+  if (p == "/readyz") return readyz();
+  if (p == "/metrics") return {200, "text/plain; version=0.0.4", metrics_.render(), {}};
+  if (p == "/openapi.json") return {200, "application/json", openapi_document(), {}};
+  return error_response(404, "not_found", "no route " + request.path);
+}
+
+Response Service::classify(const Request& request, const std::string& actor) {
+  ApiError err;
+  auto when = as_of(request, err);
+  if (!when) return error_response(err);
+  auto req = parse_classify_request(request.body, options_.limits, err);
+  if (!req) return error_response(err);
+  auto rs = registry_->resolve(when->date, when->scenario);
+  if (!rs) return error_response(400, "invalid_request", "scenario: " + rs.message(), {{"scenario", rs.message()}});
+  auto eng = engine();
+  auto base = decider(*eng, "");
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < req->items.size(); ++i) {
+    auto& item = req->items[i];
+    // A computer may name an IC of the server's catalog, as with the CLI's --catalog.
+    if (item.kind == classify::ItemKind::kComputer && !item.contained_ic) {
+      const classify::Item* ic = base ? base.value()->item(item.contained_id) : nullptr;
+      if (ic)
+        item.contained_ic = std::make_shared<const classify::Item>(*ic);
+      else
+        problems.push_back({(req->batch ? "[" + std::to_string(i) + "]." : std::string()) + "contains_id",
+                            "no IC '" + item.contained_id + "' (give it inline as \"contains\" or in the catalog)"});
+    }
+  }
+  if (!problems.empty()) {
+    std::string message = "invalid item: " + problems.front().field + ": " + problems.front().problem;
+    return error_response(400, "invalid_request", message, std::move(problems));
+  }
+  std::vector<ojson> outputs;
+  std::vector<store::AuditEvent> events;
+  for (std::size_t i = 0; i < req->items.size(); ++i) {
+    auto c = classify::classify(req->items[i], when->date, rs.value());
+    outputs.push_back(io::classification_to_json(req->items[i], c));
+    if (!options_.record) continue;
+    store::AuditEvent ev;
+    ev.actor = actor;
+    ev.kind = "decision.classify";
+    ev.inputs = {{"item", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
+    ev.outputs = to_plain(outputs.back());
+    if (rs.value()) {
+      ev.rule_set_id = rs.value()->label();
+      ev.rule_set_hash = rs.value()->hash;
+    }
+    events.push_back(std::move(ev));
+  }
+  std::vector<std::optional<std::int64_t>> ids(outputs.size());
+  if (options_.record) {
+    auto rec = record_events(*store_, events);
+    if (!rec) {
+      log("recording classifications failed: " + rec.message());
+      return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
+    metrics_.add_recorded("decision.classify", ids.size());
+  }
+  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
+  ojson arr = ojson::array();
+  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
+  return json_response(200, arr);
+}
+
+Response Service::decide(const Request& request, const std::string& actor) {
+  ApiError err;
+  auto when = as_of(request, err);
+  if (!when) return error_response(err);
+  auto req = parse_decide_request(request.body, options_.limits, err);
+  if (!req) return error_response(err);
+  auto eng = engine();
+  auto dec = decider(*eng, when->scenario);
+  if (!dec) return error_response(400, "invalid_request", "scenario: " + dec.message(), {{"scenario", dec.message()}});
+  const std::string snapshot = dec.value()->snapshot_id();
+  std::vector<license::Decision> decisions;
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < req->lines.size(); ++i) {
+    license::LineError e;
+    auto d = dec.value()->decide(req->lines[i], when->date, false, e);
+    if (!d) {
+      std::string path = req->batch ? "[" + std::to_string(i) + "]" : "";
+      if (!e.field.empty()) path += (path.empty() ? "" : ".") + e.field;
+      problems.push_back({path, e.problem});
+      continue;
+    }
+    decisions.push_back(std::move(*d));
+  }
+  // Nothing is decided (or recorded) unless every line is valid.
+  if (!problems.empty()) {
+    std::string message =
+        "invalid order line: " + (problems.front().field.empty() ? "" : problems.front().field + ": ") +
+        problems.front().problem;
+    return error_response(400, "invalid_request", message, std::move(problems));
+  }
+  std::vector<ojson> outputs;
+  std::vector<store::AuditEvent> events;
+  io::DecisionSummary summary;
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    const auto& d = decisions[i];
+    outputs.push_back(io::decision_to_json(req->lines[i], d, snapshot));
+    summary.add(req->lines[i], d);
+    if (!options_.record) continue;
+    store::AuditEvent ev;
+    ev.actor = actor;
+    ev.kind = "decision.decide";
+    ev.inputs = {{"order", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
+    ev.outputs = to_plain(outputs.back());
+    if (d.rules) {
+      ev.rule_set_id = d.rules->label();
+      ev.rule_set_hash = d.rules->hash;
+    }
+    ev.list_snapshot_id = snapshot;
+    events.push_back(std::move(ev));
+  }
+  std::vector<std::optional<std::int64_t>> ids(outputs.size());
+  if (options_.record) {
+    auto rec = record_events(*store_, events);
+    if (!rec) {
+      log("recording decisions failed: " + rec.message());
+      return error_response(503, "store_unavailable", "the decision could not be recorded; nothing was stored");
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
+    metrics_.add_recorded("decision.decide", ids.size());
+  }
+  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
+  // The shape of `chipgate decide --format json`.
+  ojson arr = ojson::array();
+  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
+  return json_response(200, ojson{{"decisions", std::move(arr)}, {"summary", summary.to_json()}});
+}
+
+Response Service::screen(const Request& request, const std::string& actor) {
+  if (!request.query.empty())
+    return error_response(400, "invalid_request", "unknown query parameter '" + request.query.begin()->first + "'",
+                          {{request.query.begin()->first, "unknown"}});
+  ApiError err;
+  auto req = parse_screen_request(request.body, options_.limits, err);
+  if (!req) return error_response(err);
+  auto eng = engine();
+  std::vector<ojson> outputs;
+  std::vector<store::AuditEvent> events;
+  for (std::size_t i = 0; i < req->parties.size(); ++i) {
+    outputs.push_back(options_.screen_party(*eng->screener, req->parties[i]));
+    if (!options_.record) continue;
+    store::AuditEvent ev;
+    ev.actor = actor;
+    ev.kind = "decision.screen";
+    ev.inputs = {{"party", req->raw[i]}};
+    ev.outputs = to_plain(outputs.back());
+    ev.list_snapshot_id = eng->screener->snapshot_id();
+    events.push_back(std::move(ev));
+  }
+  std::vector<std::optional<std::int64_t>> ids(outputs.size());
+  if (options_.record) {
+    auto rec = record_events(*store_, events);
+    if (!rec) {
+      log("recording screenings failed: " + rec.message());
+      return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
+    metrics_.add_recorded("decision.screen", ids.size());
+  }
+  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
+  ojson arr = ojson::array();
+  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
+  return json_response(200, arr);
+}
+
+Response Service::get_decision(const std::string& id_text) {
+  auto id = parse_decision_id(id_text);
+  if (!id) return error_response(400, "invalid_request", id.message(), {{"id", id.message()}});
+  auto d = store_->get_decision(id.value());
+  if (!d) {
+    log("get_decision failed: " + d.message());
+    return error_response(503, "store_unavailable", "the store is unavailable; retry later");
+  }
+  if (!d.value()) return error_response(404, "not_found", "no decision " + id_text);
+  return json_response(200, ojson::parse(dump(d.value()->to_json())));
+}
+
+Response Service::rules_list() {
+  // The shape of `chipgate rules list --format json`, plus the version in force today.
+  ojson j = {{"versions", ojson::array()}, {"scenarios", ojson::array()}};
+  for (const auto& v : registry_->versions())
+    j["versions"].push_back({{"id", v->version.id},
+                             {"effective", v->version.effective.to_string()},
+                             {"federal_register", v->version.federal_register},
+                             {"title", v->version.title},
+                             {"enforced", v->version.enforced},
+                             {"hash", v->hash}});
+  for (const auto& s : registry_->scenarios())
+    j["scenarios"].push_back({{"name", s.name},
+                              {"title", s.title},
+                              {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
+  auto today = registry_->in_force(Date::today_utc());
+  j["in_force_today"] = today ? ojson(today->version.id) : ojson(nullptr);
+  return json_response(200, j);
+}
+
+Response Service::scenarios_list() {
+  ojson arr = ojson::array();
+  for (const auto& s : registry_->scenarios())
+    arr.push_back({{"name", s.name},
+                   {"title", s.title},
+                   {"description", s.description},
+                   {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base},
+                   {"min_version", s.min_version}});
+  return json_response(200, ojson{{"scenarios", std::move(arr)}});
+}
+
+Response Service::lists_get() {
+  auto eng = engine();
+  ojson j = {{"current", {{"snapshot_id", eng->screener->snapshot_id()}, {"paths", eng->list_paths}}},
+             {"snapshots", ojson::array()}};
+  auto snaps = store_->list_snapshots();
+  if (!snaps) {
+    log("list_snapshots failed: " + snaps.message());
+    return error_response(503, "store_unavailable", "the store is unavailable; retry later");
+  }
+  for (const auto& s : snaps.value()) j["snapshots"].push_back(ojson::parse(dump(s.to_json())));
+  return json_response(200, j);
+}
+
+Response Service::lists_post(const Request& request, const std::string& actor) {
+  ApiError err;
+  auto req = parse_list_import_request(request.body, options_.limits, err);
+  if (!req) return error_response(err);
+  std::lock_guard lock(import_mutex_);
+  auto screener = options_.load_screener(req->paths);
+  if (!screener)
+    return error_response(400, "invalid_request", "paths: " + screener.message(), {{"paths", screener.message()}});
+  store::ListImport import;
+  import.snapshot_id = screener.value()->snapshot_id();
+  import.details = {{ "paths", req->paths }};
+  auto snap = store_->record_list_import(actor, import);
+  if (!snap) {
+    log("record_list_import failed: " + snap.message());
+    return error_response(503, "store_unavailable", "the import could not be recorded; the lists in use are unchanged");
+  }
+  auto engine = std::make_shared<Engine>();
+  engine->screener = std::move(screener).value();
+  engine->list_paths = req->paths;
+  {
+    std::lock_guard elock(engine_mutex_);
+    engine_ = std::move(engine);
+  }
+  metrics_.add_recorded("list.import", 1);
+  return json_response(201, ojson::parse(dump(snap->to_json())));
+}
+
+Response Service::healthz() { return json_response(200, ojson{{"status", "ok"}}); }
+
+Response Service::readyz() {
+  if (draining_) return error_response(503, "draining", "the server is shutting down");
+  auto v = store_->schema_version();
+  if (!v) return error_response(503, "store_unavailable", "store: " + v.message());
+  return json_response(200, ojson{{"status", "ready"},
+                                  {"store", std::string(store_->backend())},
+                                  {"schema_version", v.value()},
+                                  {"rule_versions", registry_->versions().size()},
+                                  {"list_snapshot", engine()->screener->snapshot_id()}});
+}
+
+}  // namespace chipgate::server

@@ -1,0 +1,130 @@
+// The HTTP API without the HTTP: a request (method, path, query, Authorization, body) -> a response
+// (status, content type, body). Authentication and roles, validation, the library calls (the same
+// as the CLI's), recording every decision in the store before answering, metrics. The socket side
+// is server/http_server.h.
+//
+// Thread-safe: handle() is called concurrently by the HTTP worker threads.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "io/catalog.h"
+#include "license/order_decider.h"
+#include "license/screening.h"
+#include "rules/registry.h"
+#include "server/api.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+#include "store/store.h"
+
+namespace chipgate::server {
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string content_type;
+  std::string body;
+  std::string remote;  // peer address, for the log
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (WWW-Authenticate, ...)
+};
+
+// Loads a screener for list files/folders (default: the fuzzy screener of src/screen when
+// ServiceOptions::terms_file is set, as `chipgate decide` and `chipgate screen` use it, else the
+// exact/alias screener).
+using ScreenerLoader =
+    std::function<Result<std::shared_ptr<const license::PartyScreener>>(const std::vector<std::string>& paths)>;
+// Screens one party with the loaded screener and renders the contract's JSON object for it. Default:
+// the fuzzy screener's query (country and address as qualifiers) rendered by screen::result_to_json,
+// as `chipgate screen`; other screeners' license::PartyHit results in the same shape.
+using PartyScreenFn =
+    std::function<nlohmann::ordered_json(const license::PartyScreener& screener, const ScreenParty& party)>;
+
+struct ServiceOptions {
+  Limits limits;
+  bool record = true;  // false (--no-record): decisions are not written; for the cost benchmark only
+  std::string rules_dir;
+  std::string catalog;             // catalog file the order lines' product_id refer to ("" = none)
+  std::string letters;             // is-informed letters (TOML), "" = none
+  std::vector<std::string> lists;  // restricted-party lists loaded at start
+  std::string terms_file;        // screening word lists (data/screening/terms.toml) -> fuzzy screener; "" = exact/alias
+  ScreenerLoader load_screener;  // default: license::ExactAliasScreener::load
+  PartyScreenFn screen_party;    // default: renders PartyScreener::screen() hits
+  std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
+};
+
+class Service {
+ public:
+  // Loads rules, catalog, letters and lists; fails with a message naming the flag and the problem.
+  static Result<std::unique_ptr<Service>> create(ServiceOptions options, std::shared_ptr<store::Store> store);
+
+  Response handle(const Request& request);
+
+  const Metrics& metrics() const { return metrics_; }
+  const Limits& limits() const { return options_.limits; }
+  // Marks the service as shutting down: /readyz answers 503 from then on.
+  void set_draining() { draining_ = true; }
+
+ private:
+  // What a decision is made with; replaced as a whole when lists are imported.
+  struct Engine {
+    std::shared_ptr<const license::PartyScreener> screener;
+    std::vector<std::string> list_paths;
+    mutable std::mutex deciders_mutex;
+    mutable std::map<std::string, std::unique_ptr<license::OrderDecider>> deciders;  // by scenario
+  };
+
+  Service(ServiceOptions options, std::shared_ptr<store::Store> store);
+  std::shared_ptr<const Engine> engine() const;
+  Result<const license::OrderDecider*> decider(const Engine& engine, const std::string& scenario) const;
+
+  Response dispatch(const Route& route, const std::string& param, const Request& request, const store::ApiKeyInfo* key);
+  Response classify(const Request& request, const std::string& actor);
+  Response decide(const Request& request, const std::string& actor);
+  Response screen(const Request& request, const std::string& actor);
+  Response get_decision(const std::string& id);
+  Response rules_list();
+  Response scenarios_list();
+  Response lists_get();
+  Response lists_post(const Request& request, const std::string& actor);
+  Response healthz();
+  Response readyz();
+
+  Response deny(const Request& request, const Route& route, int status, const std::string& reason,
+                const std::string& actor);
+  void log(const std::string& line) const;
+
+  ServiceOptions options_;
+  std::shared_ptr<store::Store> store_;
+  std::shared_ptr<const rules::Registry> registry_;
+  std::vector<classify::Item> items_;
+  std::vector<rules::Letter> letters_;
+  mutable std::mutex engine_mutex_;
+  std::shared_ptr<const Engine> engine_;
+  std::mutex import_mutex_;  // one list import at a time
+  Metrics metrics_;
+  std::atomic<bool> draining_{false};
+};
+
+// The error body for a status and message (used for errors the HTTP layer answers itself).
+std::string error_body(int status, const std::string& code, const std::string& message);
+
+// The OpenAPI document served at /openapi.json (openapi/openapi.json, embedded at build time).
+const std::string& openapi_document();
+
+}  // namespace chipgate::server
