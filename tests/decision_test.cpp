@@ -33,13 +33,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "classify/classifier.h"
 #include "classify/item.h"
@@ -159,7 +158,9 @@ const std::vector<rules::Letter>& sample_letters() {
 DecideContext with_parties() { return DecideContext{&screener(), nullptr}; }
 DecideContext with_letters() { return DecideContext{nullptr, &sample_letters()}; }
 
-std::string required(const Decision& d) { return !d.license_required ? "undetermined" : *d.license_required ? "yes" : "no"; }
+std::string required(const Decision& d) {
+  return !d.license_required ? "undetermined" : *d.license_required ? "yes" : "no";
+}
 std::string policy(const Decision& d) { return d.review_policy ? rules::review_policy_code(*d.review_policy) : "none"; }
 
 Strings exception_ids(const Decision& d) {
@@ -169,7 +170,8 @@ Strings exception_ids(const Decision& d) {
 }
 
 std::size_t count_reasons(const Decision& d, Reason::Kind kind) {
-  return static_cast<std::size_t>(std::count_if(d.reasons.begin(), d.reasons.end(), [&](const Reason& r) { return r.kind == kind; }));
+  return static_cast<std::size_t>(
+      std::count_if(d.reasons.begin(), d.reasons.end(), [&](const Reason& r) { return r.kind == kind; }));
 }
 
 // The requirement ids behind kRequirement / kUndeterminedItem reasons.
@@ -184,8 +186,8 @@ Strings requirement_ids(const Decision& d) {
 // The trace entry for exception `id` (kException or kExceptionBlocked), or null.
 const TestedProvision* exception_step(const Decision& d, const std::string& id) {
   for (const auto& t : d.trace)
-    if ((t.kind == TestedProvision::Kind::kException || t.kind == TestedProvision::Kind::kExceptionBlocked) && t.provision &&
-        static_cast<const rules::LicenseException*>(t.provision)->id == id)
+    if ((t.kind == TestedProvision::Kind::kException || t.kind == TestedProvision::Kind::kExceptionBlocked) &&
+        t.provision && static_cast<const rules::LicenseException*>(t.provision)->id == id)
       return &t;
   return nullptr;
 }
@@ -465,7 +467,7 @@ TEST(DecisionExceptions, LevelBToVietnamAcaFromApril2024) {
   EXPECT_EQ(requirement_ids(d), Strings{"rs-3a090-b"});
   EXPECT_EQ(policy(d), "presumption_of_approval");
   EXPECT_EQ(exception_ids(d), Strings{"ACA"});
-  EXPECT_EQ(d.exceptions.at(0)->notification_days, 0);  // ACA: "No notification"
+  EXPECT_EQ(d.exceptions.at(0)->notification_days, 0);                    // ACA: "No notification"
   EXPECT_EQ(exception_ids(run(order("VN"), level_b())), Strings{"ACA"});  // still so in 2026
 }
 
@@ -985,8 +987,9 @@ TEST(DecisionLetters, ScenarioSuspendsLetters) {
   // the trace says letters are suspended; item not 3A090 -> no licence.
   const auto d = run(order("CN", "2025-04-09"), h20_like(), "h20-class-allowed", with_letters());
   EXPECT_EQ(required(d), "no");
-  const bool suspended = std::any_of(d.trace.begin(), d.trace.end(),
-                                     [](const TestedProvision& t) { return t.kind == TestedProvision::Kind::kLettersSuspended; });
+  const bool suspended = std::any_of(d.trace.begin(), d.trace.end(), [](const TestedProvision& t) {
+    return t.kind == TestedProvision::Kind::kLettersSuspended;
+  });
   EXPECT_TRUE(suspended);
 }
 
@@ -1054,19 +1057,21 @@ TEST(DecideCli, BadShipToReportedOthersDecided) {
   const std::string dir = test::temp_dir();
   test::write_file(dir + "/catalog.csv", kCatalogCsv);
   test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_country,end_uses\n"
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n"
                    "PO-1,1,2026-11-25,dc-a,8,1000,DE,Cloud GmbH,Cloud GmbH,DE,DE,\n"
                    "PO-2,1,2026-11-25,dc-a,8,1000,ZZ,Somebody,Somebody,,,\n"
                    "PO-3,1,2026-11-25,dc-a,8,1000,CN,Trading Co,AI Lab,CN,CN,\n");
-  const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format jsonl --lists " +
-                               test::source_path("data/sample-parties.json"));
+  const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir +
+                               "/catalog.csv --format jsonl --lists " + test::source_path("data/sample-parties.json"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("row 3, column ship_to: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ZZ"), std::string::npos) << r.err;
   const auto lines = jsonl(r.out);
   ASSERT_EQ(lines.size(), 2u) << r.out;
   for (const auto& j : lines)
-    for (const char* key : {"order_id", "line", "date", "eccn", "license_required", "reasons", "review_policy", "exceptions", "parties", "trace"})
+    for (const char* key : {"order_id", "line", "date", "eccn", "license_required", "reasons", "review_policy",
+                            "exceptions", "parties", "trace"})
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
   EXPECT_EQ(lines[0]["order_id"], "PO-1");
   EXPECT_EQ(lines[0]["license_required"], false);
@@ -1083,11 +1088,12 @@ TEST(DecideCli, UnknownProductIdIsARowError) {
   const std::string dir = test::temp_dir();
   test::write_file(dir + "/catalog.csv", kCatalogCsv);
   test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_country,end_uses\n"
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n"
                    "PO-1,1,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
                    "PO-2,1,2026-11-25,small,1,10,SG,Sugon,,,,\n");
-  const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format jsonl --lists " +
-                               test::source_path("data/sample-parties.json"));
+  const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir +
+                               "/catalog.csv --format jsonl --lists " + test::source_path("data/sample-parties.json"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("row 2, column product_id: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no-such-chip"), std::string::npos) << r.err;
@@ -1107,10 +1113,13 @@ TEST(DecideCli, LettersAndScenarioFlags) {
                    "id,vendor,name,kind,datacenter,dense_tops_int8,die_area_mm2,memory_bw_gbs\n"
                    "nvidia-h20,NVIDIA,H20,gpu,yes,296,814,4000\n");
   test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_country,end_uses\n"
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n"
                    "PO-1,1,,nvidia-h20,1,10,CN,,,,,\n");
-  const std::string base = "decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format jsonl --date 2025-04-09 --letters " +
-                           test::source_path("data/sample-letters.toml") + " --lists " + test::source_path("data/sample-parties.json");
+  const std::string base = "decide --orders " + dir + "/orders.csv --catalog " + dir +
+                           "/catalog.csv --format jsonl --date 2025-04-09 --letters " +
+                           test::source_path("data/sample-letters.toml") + " --lists " +
+                           test::source_path("data/sample-parties.json");
   auto r = test::run_cli(base);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   auto lines = jsonl(r.out);
