@@ -39,4 +39,6 @@ echo "== normal build =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 build/chipgate rules check
-ctest --test-dir build -j "$jobs" --output-on-failure
+# The store tests also run against PostgreSQL: with-postgres.sh starts a throwaway PostgreSQL 15
+# cluster, sets CHIPGATE_TEST_PG, and removes the cluster afterwards.
+scripts/with-postgres.sh ctest --test-dir build -j "$jobs" --output-on-failure

@@ -166,12 +166,77 @@ Result<Role> parse_role(std::string_view text) {
   return Result<Role>::error("role: '" + std::string(text) + "' is not a role (expected admin, analyst or viewer)");
 }
 
+namespace {
+
+// Appends `s` as a JSON string exactly as nlohmann::json::dump() writes valid UTF-8 (no
+// ensure_ascii): '"' and '\\' escaped, \b \f \n \r \t by name, other bytes below 0x20 as
+// \u00xx (lower-case hex), everything else verbatim. A hand-written loop because the canonical
+// serialisation runs for every audit record and nlohmann's escaper (UTF-8 decoding per byte) was
+// the largest single cost of an audited write.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending verbatim run
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string canonical_json_string(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  append_json_string(out, s);
+  return out;
+}
+
 std::string audit_record_hash(const AuditRecord& r) {
-  const nlohmann::json canonical = nlohmann::json::array({r.id, r.time, r.actor, r.kind, r.rule_set_id, r.rule_set_hash,
-                                                          r.list_snapshot_id, r.prev_hash, r.inputs, r.outputs});
-  // Stored text that is not valid UTF-8 (only possible by editing the database) is hashed with
-  // replacement characters; the result then cannot match the stored hash, which verify reports.
-  return sha256_hex("chipgate-audit-v1\n" + canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // "chipgate-audit-v1\n" + [id,time,actor,kind,rule_set_id,rule_set_hash,list_snapshot_id,prev_hash,inputs,outputs]
+  std::string text;
+  text.reserve(160 + r.inputs.size() + r.outputs.size() + r.time.size() + r.actor.size() + r.kind.size() +
+               r.rule_set_id.size() + r.rule_set_hash.size() + r.list_snapshot_id.size() + r.prev_hash.size());
+  text += "chipgate-audit-v1\n[";
+  text += std::to_string(r.id);
+  for (const std::string* field : {&r.time, &r.actor, &r.kind, &r.rule_set_id, &r.rule_set_hash, &r.list_snapshot_id,
+                                   &r.prev_hash, &r.inputs, &r.outputs}) {
+    text.push_back(',');
+    append_json_string(text, *field);
+  }
+  text.push_back(']');
+  return sha256_hex(text);
 }
 
 nlohmann::json AuditRecord::to_json() const {

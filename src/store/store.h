@@ -101,6 +101,8 @@ struct AuditRecord {
 
 // The hash a record with these fields must carry (the canonical serialisation above).
 std::string audit_record_hash(const AuditRecord& record);
+// `text` as a JSON string literal, byte for byte as nlohmann::json::dump() writes valid UTF-8.
+std::string canonical_json_string(std::string_view text);
 
 struct StoredDecision {
   std::int64_t id = 0;        // decision id (the API's decision_id)

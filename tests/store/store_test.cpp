@@ -4,6 +4,9 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -152,6 +155,16 @@ TEST(AuditHash, FollowsTheDocumentedCanonicalSerialisation) {
   EXPECT_EQ(audit_record_hash(r), sha256_hex(canonical));
   r.outputs = "{ }";  // one byte more changes the hash
   EXPECT_NE(audit_record_hash(r), sha256_hex(canonical));
+}
+
+TEST(AuditHash, StringEscapingMatchesJsonDump) {
+  // The canonical form promises JSON's escaping; nlohmann's dump() is the independent reference.
+  std::string all_ascii;
+  for (int c = 0; c < 128; ++c) all_ascii.push_back(static_cast<char>(c));
+  for (const std::string& s : {std::string(), all_ascii, std::string("quote \" backslash \\ slash /"),
+                               std::string("\xe4\xb8\xad\xe6\x96\x87 caf\xc3\xa9 \xf0\x9f\x98\x80"),
+                               std::string(R"({"inputs":{"a":[1,2,"x\ny"]}})")})
+    EXPECT_EQ(canonical_json_string(s), nlohmann::json(s).dump()) << s;
 }
 
 class ChainTest : public StoreTest {
@@ -332,6 +345,53 @@ TEST_P(ChainTest, TwoStoresOnOneDatabaseShareOneChain) {
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.records, 4 * kPerThread);
   EXPECT_EQ(count("decisions"), 4 * kPerThread);
+}
+
+TEST_P(ChainTest, SigkillLosesNoAcknowledgedDecisionAndLeavesTheChainValid) {
+  // A child process records decisions as fast as it can and reports each id on a pipe only after
+  // record_decision returned it (= acknowledged). After 300 acknowledgements it is killed with
+  // SIGKILL mid-stream. Every acknowledged id must then be readable with its own inputs, and the
+  // chain must verify.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    auto st = Store::open(spec_);
+    if (!st) ::_exit(3);
+    for (int i = 0;; ++i) {
+      auto id = st.value()->record_decision(decision(i));
+      if (!id) ::_exit(4);
+      const std::int64_t pair[2] = {id.value(), i};
+      if (::write(fds[1], pair, sizeof pair) != static_cast<ssize_t>(sizeof pair)) ::_exit(5);
+    }
+  }
+  ::close(fds[1]);
+  std::vector<std::pair<std::int64_t, std::int64_t>> acked;
+  std::int64_t pair[2];
+  while (acked.size() < 300 && ::read(fds[0], pair, sizeof pair) == static_cast<ssize_t>(sizeof pair))
+    acked.emplace_back(pair[0], pair[1]);
+  ASSERT_EQ(acked.size(), 300u) << "the writer process stopped early";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  // Acknowledgements still in the pipe were acknowledged before the kill, too.
+  while (::read(fds[0], pair, sizeof pair) == static_cast<ssize_t>(sizeof pair)) acked.emplace_back(pair[0], pair[1]);
+  ::close(fds[0]);
+
+  auto again = Store::open(spec_);  // as a restarted server would
+  ASSERT_TRUE(again) << again.message();
+  for (const auto& [id, n] : acked) {
+    auto d = again.value()->get_decision(id);
+    ASSERT_TRUE(d && d.value().has_value()) << "acknowledged decision " << id << " lost";
+    EXPECT_EQ(d.value()->inputs["order"], "PO-" + std::to_string(n));
+  }
+  auto rep = again.value()->verify_audit();
+  ASSERT_TRUE(rep) << rep.message();
+  EXPECT_TRUE(rep->ok) << rep->problem;
+  EXPECT_GE(rep->records, static_cast<std::int64_t>(acked.size()));
 }
 
 TEST_P(ChainTest, RangeSelectsByUtcDay) {
