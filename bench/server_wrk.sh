@@ -71,8 +71,19 @@ run() {  # label route body-file
   echo "== $backend: $1 (wrk -t$wrk_threads -c$connections -d$duration, server --threads $server_threads) =="
   # A short warm-up (connections, caches, store pages), then the measured run.
   BODY_FILE=$3 wrk -t"$wrk_threads" -c"$connections" -d3s -s bench/server_wrk_post.lua "http://127.0.0.1:$port$2" >/dev/null
-  BODY_FILE=$3 wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency -s bench/server_wrk_post.lua \
-    "http://127.0.0.1:$port$2" | sed "s/^RESULT /RESULT $backend $1 /"
+  local before after out requests
+  before=$(cpu_ticks)
+  out=$(BODY_FILE=$3 wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency -s bench/server_wrk_post.lua \
+    "http://127.0.0.1:$port$2")
+  after=$(cpu_ticks)
+  echo "$out" | grep -v '^RESULT'
+  requests=$(echo "$out" | grep -oE '^RESULT requests=[0-9]+' | grep -oE '[0-9]+$')
+  # Server CPU (user + system, all threads) per request: less sensitive to other load on the machine
+  # than requests/s. The store's PostgreSQL server process is not included.
+  echo "$out" | grep '^RESULT' | sed "s/^RESULT /RESULT $backend $1 /; s/\$/ server_cpu_us_per_req=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) )) load=$(cut -d' ' -f1 /proc/loadavg)/"
+}
+cpu_ticks() {  # utime + stime of the server process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$server_pid/stat"
 }
 
 start_server
