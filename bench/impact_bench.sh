@@ -14,7 +14,7 @@ echo "order book: $lines lines, $(stat -c %s "$tmp/orders.csv") bytes"
 run() {
   local label=$1
   shift
-  /usr/bin/time -f "$label: %e s wall, %U s user, %M KB max RSS" "$build/chipgate" impact --base 2026-11-25 \
+  /usr/bin/time -f "$label: %e s wall, %U s user, %S s sys, %M KB max RSS" "$build/chipgate" impact --base 2026-11-25 \
     --catalog "$catalog" --orders "$tmp/orders.csv" --letters data/sample-letters.toml "$@" >"$tmp/out" || true
   echo "  output: $(stat -c %s "$tmp/out") bytes"
 }

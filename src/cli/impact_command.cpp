@@ -173,7 +173,8 @@ void add_impact_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->default_str("fp8");
   cmd->add_option("--batch", o.batch, "Sequences decoded together (default 1)");
   cmd->add_option("--mfu", o.mfu, "Fraction of peak compute in training, (0, 1] (default 1 = peak)");
-  cmd->add_option("--units", o.units, "Units of each product whose outcome changes (default: from orders, else 1)");
+  cmd->add_option("--units", o.units, "Units of each product whose outcome changes (default: from orders, else 1)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--html-order-rows", o.html_order_rows, "Changed order lines listed in the HTML (default 500)");
   cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
 }

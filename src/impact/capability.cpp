@@ -106,7 +106,8 @@ Capability assess(const classify::Item& item, const classify::Metrics& metrics, 
   c.weights_gb = model.params * bytes / 1e9;
   if (c.memory_gb && *c.memory_gb > 0) {
     c.fits = *c.weights_gb <= *c.memory_gb;
-    c.devices_to_fit = static_cast<int>(std::ceil(*c.weights_gb / *c.memory_gb));
+    const double k = std::ceil(*c.weights_gb / *c.memory_gb);
+    if (k <= 1e9) c.devices_to_fit = static_cast<int>(k);  // beyond: no meaningful replica count
   }
   // Training: 6 P FLOP per token (forward 2P + backward 4P) at the 16-bit tensor rate.
   if (auto r = rate_of(p, "16-bit")) {

@@ -179,7 +179,7 @@ void plane_chart(std::ostream& o, const ImpactReport& r) {
   }
   // Legend.
   const double lx = W - R - 330, ly = T + 8;
-  o << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"324\" height=\"96\" fill=\"#ffffff\" stroke=\"#d8dde6\"/>";
+  o << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"324\" height=\"114\" fill=\"#ffffff\" stroke=\"#d8dde6\"/>";
   o << "<line x1=\"" << lx + 8 << "\" y1=\"" << ly + 14 << "\" x2=\"" << lx + 36 << "\" y2=\"" << ly + 14
     << "\" stroke=\"#0969da\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/><text x=\"" << lx + 42 << "\" y=\""
     << ly + 18 << "\">base " << html_escape(r.base_rules->label()) << "</text>";
@@ -187,9 +187,9 @@ void plane_chart(std::ostream& o, const ImpactReport& r) {
     << "\" stroke=\"#d4470f\" stroke-width=\"2\"/><text x=\"" << lx + 42 << "\" y=\"" << ly + 36 << "\">scenario "
     << html_escape(r.scenario_rules->label()) << "</text>";
   int k = 0;
-  for (auto t :
-       {Transition::kUnlocked, Transition::kPossiblyUnlocked, Transition::kRestricted, Transition::kUnchanged}) {
-    const double cx = lx + 14 + (k % 2) * 120, cy = ly + 56 + (k / 2) * 18;
+  for (auto t : {Transition::kUnlocked, Transition::kPossiblyUnlocked, Transition::kRestricted, Transition::kOther,
+                 Transition::kUnchanged}) {
+    const double cx = lx + 14 + (k % 2) * 150, cy = ly + 56 + (k / 2) * 18;
     o << "<circle cx=\"" << cx << "\" cy=\"" << cy << "\" r=\"4\" fill=\"" << move_color(t) << "\"/><text x=\""
       << cx + 8 << "\" y=\"" << cy + 4 << "\">" << transition_name(t) << "</text>";
     ++k;
@@ -209,7 +209,7 @@ void bar_chart(std::ostream& o, const std::string& id, const std::string& label,
   std::vector<double> maxv(series.size(), 0);
   for (const auto& row : values)
     for (std::size_t s = 0; s < series.size(); ++s)
-      if (row[s]) maxv[s] = std::max(maxv[s], *row[s]);
+      if (row[s] && !std::isnan(*row[s])) maxv[s] = std::max(maxv[s], *row[s]);
   o << "<svg id=\"" << id << "\" role=\"img\" aria-label=\"" << html_escape(label)
     << "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << ' ' << H << "\" width=\"" << W << "\" height=\""
     << H << "\">\n";
@@ -225,9 +225,9 @@ void bar_chart(std::ostream& o, const std::string& id, const std::string& label,
     for (std::size_t s = 0; s < series.size(); ++s) {
       const double yb = y0 + bar * static_cast<double>(s);
       const auto& v = values[i][s];
-      if (!v) {
+      if (!v || std::isnan(*v)) {  // NaN: the figure does not apply (a memory stack has no compute)
         o << "<text x=\"" << L + 4 << "\" y=\"" << yb + 10 << "\" class=\"na\">" << html_escape(series[s].name)
-          << ": not assessed</text>";
+          << (v ? ": n/a" : ": not assessed") << "</text>";
         continue;
       }
       const double w = maxv[s] > 0 ? (W - L - R) * *v / maxv[s] : 0;
@@ -352,7 +352,8 @@ void write_html(std::ostream& o, const ImpactReport& r, std::size_t max_order_ro
       const auto& c = p.capability;
       rows.push_back(p.item->id + " x " + format_number(n));
       auto scale = [n](const std::optional<double>& v) { return v ? std::optional<double>(*v * n) : std::nullopt; };
-      vals.push_back({scale(c.train_tflops), scale(c.memory_bw_gbs), scale(c.memory_gb)});
+      const std::optional<double> compute = c.memory_only ? std::optional<double>(std::nan("")) : scale(c.train_tflops);
+      vals.push_back({compute, scale(c.memory_bw_gbs), scale(c.memory_gb)});
     }
     if (!rows.empty())
       bar_chart(o, "capability-chart", "Capability unlocked per product", rows,
@@ -378,7 +379,9 @@ void write_html(std::ostream& o, const ImpactReport& r, std::size_t max_order_ro
         if (p.item->id == id) {
           capability_row(o, id, p.item->name, p.capability);
           rows.push_back(id);
-          vals.push_back({p.capability.tpp, p.capability.memory_bw_gbs, p.capability.decode_tokens_per_s});
+          const auto& c = p.capability;
+          const auto na = std::optional<double>(std::nan(""));
+          vals.push_back({c.memory_only ? na : c.tpp, c.memory_bw_gbs, c.memory_only ? na : c.decode_tokens_per_s});
           break;
         }
     o << "</tbody></table>\n";

@@ -130,6 +130,12 @@ TEST(ImpactCli, ErrorsExitTwoAndNameTheOption) {
   r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --precision fp12");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("precision"), std::string::npos) << r.err;
+  r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --units -3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--units"), std::string::npos) << r.err;
+  r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --destination ZZ");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("destination"), std::string::npos) << r.err;
   r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.dir + "/absent.csv");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--catalog"), std::string::npos) << r.err;
