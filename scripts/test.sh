@@ -20,11 +20,12 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir bu
 echo "== fuzzing (${fuzz_seconds}s per target) =="
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIPGATE_BUILD_FUZZ=ON \
   -DCHIPGATE_BUILD_TESTS=OFF -DCHIPGATE_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target csv_fuzz catalog_fuzz rules_fuzz request_fuzz
-for target in csv catalog rules request; do
+cmake --build build-fuzz -j "$jobs" --target csv_fuzz catalog_fuzz rules_fuzz request_fuzz screen_fuzz
+for target in csv catalog rules request screen; do
   seeds=fuzz/seeds/catalog
   [ "$target" = rules ] && seeds=fuzz/seeds/rules
   [ "$target" = request ] && seeds=fuzz/seeds/requests
+  [ "$target" = screen ] && seeds=fuzz/seeds/screen
   corpus=$(mktemp -d)
   build-fuzz/fuzz/${target}_fuzz -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
     "$corpus" "$seeds" 2>&1 | grep -E "^(Done|INFO: seed)|ERROR|SUMMARY" || true

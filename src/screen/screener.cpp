@@ -24,6 +24,8 @@ constexpr std::uint32_t kNoVocab = 0xFFFFFFFFu;
 // Business words and weak tokens occurring in more names than this are not used for candidate
 // retrieval when the query has a distinctive token (they would only add work, never recall).
 constexpr std::size_t kMaxWeakPostings = 4000;
+// Distinctive tokens in more names than this select candidates only when no rarer one does.
+constexpr std::size_t kMaxStrongPostings = 2000;
 
 struct Tok {
   std::string raw;
@@ -33,6 +35,7 @@ struct Tok {
   std::uint32_t vocab = kNoVocab;
   std::string sdx;
   bool digits = false;
+  bool exact_only = false;
   std::uint32_t mask = 0;  // letters present: two tokens within d edits differ in at most 2d letters
 };
 
@@ -161,6 +164,7 @@ struct Screener::Impl {
       q.vocab = lookup(q.canon);
       q.w = q.vocab != kNoVocab ? vocab[q.vocab].w : static_cast<float>(terms->class_weight(q.cls));
       q.digits = has_digit(q.canon);
+      q.exact_only = t.exact_only;
       q.sdx = q.digits ? std::string() : soundex(q.canon);
       q.mask = letter_mask(q.canon);
       out.push_back(std::move(q));
@@ -230,7 +234,7 @@ struct Screener::Impl {
     };
     std::vector<Cand> cands;
     for (int i = 0; i < nq; ++i) {
-      if (uq[i] || q[i].digits || q[i].cls == TokenClass::kStop) continue;
+      if (uq[i] || q[i].digits || q[i].exact_only || q[i].cls == TokenClass::kStop) continue;
       const std::string& a = q[i].canon;
       for (int j = 0; j < nn; ++j) {
         if (un[j] || n.toks[j].digits) continue;
@@ -250,6 +254,12 @@ struct Screener::Impl {
           s = st.phonetic_similarity;
           how = "phonetic";
         }
+        // An initial against a word with that first letter (J. / JOHN), either way round.
+        if (s < st.initial_similarity && (a.size() == 1) != (b.size() == 1) && a[0] == b[0] &&
+            q[i].cls == TokenClass::kNormal && n.toks[j].cls == TokenClass::kNormal) {
+          s = st.initial_similarity;
+          how = "initial";
+        }
         if (s > 0) cands.push_back({i, j, s, s * (q[i].w + n.toks[j].w), how});
       }
     }
@@ -265,18 +275,26 @@ struct Screener::Impl {
     for (const auto& t : n.toks) wn += t.w;
     bool strong = false, perfect = true;
     for (const auto& p : r.pairs) {
-      for (int k = p.q0; k < p.q1; ++k) mq += p.s * q[k].w;
+      bool q_normal = false, n_normal = false;
+      for (int k = p.q0; k < p.q1; ++k) {
+        mq += p.s * q[k].w;
+        q_normal = q_normal || q[k].cls == TokenClass::kNormal;
+      }
       for (int k = p.n0; k < p.n1; ++k) {
         mn += p.s * n.toks[k].w;
-        strong = strong || n.toks[k].cls == TokenClass::kNormal;
+        n_normal = n_normal || n.toks[k].cls == TokenClass::kNormal;
       }
-      perfect = perfect && p.s >= 1.0;
+      strong = strong || (q_normal && n_normal);  // a distinctive word on both sides
     }
-    for (int i = 0; i < nq; ++i) perfect = perfect && (uq[i] || q[i].cls == TokenClass::kStop);
-    for (int j = 0; j < nn; ++j) perfect = perfect && (un[j] || n.toks[j].cls == TokenClass::kStop);
+    // "Every word matched" ignores legal forms and stopwords (CHINA NATIONAL CHEMICAL CORP = ... CORP LTD).
+    auto optional = [](const Tok& t) { return t.cls == TokenClass::kStop || t.cls == TokenClass::kLegal; };
+    for (int i = 0; i < nq; ++i) perfect = perfect && (uq[i] || optional(q[i]));
+    for (int j = 0; j < nn; ++j) perfect = perfect && (un[j] || optional(n.toks[j]));
     r.qcov = wq > 0 ? mq / wq : 0;
     r.ncov = wn > 0 ? mn / wn : 0;
-    const double a = st.query_coverage_weight;
+    // A name written in Chinese script: every character counts (a missing syllable is another name).
+    const bool cjk = std::any_of(q.begin(), q.end(), [](const Tok& t) { return t.exact_only; });
+    const double a = cjk ? st.cjk_query_coverage_weight : st.query_coverage_weight;
     r.name_score = a * r.qcov + (1 - a) * r.ncov;
     if (!strong && !perfect) r.name_score = std::min(r.name_score, st.weak_only_cap);
     if (r.pairs.empty()) r.name_score = 0;
@@ -333,6 +351,7 @@ struct Screener::Impl {
         k.canon = std::move(t.canon);
         k.cls = t.cls;
         k.digits = has_digit(k.canon);
+        k.exact_only = t.exact_only;
         k.sdx = k.digits ? std::string() : soundex(k.canon);
         k.mask = letter_mask(k.canon);
         rec.toks.push_back(std::move(k));
@@ -380,27 +399,33 @@ struct Screener::Impl {
 
   // Candidate names for the query tokens, best first (at most `k`).
   std::vector<std::uint32_t> candidates(const std::vector<Tok>& q, std::size_t k) const {
+    // A key selects candidates when both the query word and the vocabulary word are ordinary name
+    // tokens (a business word near a misspelt list word does not).
     struct Key {
       std::uint32_t v;
       double s;
+      bool selects;
     };
     std::vector<Key> keys;
-    auto add = [&](std::uint32_t v, double s) {
+    auto add = [&](std::uint32_t v, double s, bool from_normal) {
+      const bool sel = from_normal && vocab[v].cls == TokenClass::kNormal;
       for (auto& key : keys)
         if (key.v == v) {
           key.s = std::max(key.s, s);
+          key.selects = key.selects || sel;
           return;
         }
-      keys.push_back({v, s});
+      keys.push_back({v, s, sel});
     };
     const auto& st = terms->settings();
     for (std::size_t i = 0; i < q.size(); ++i) {
       const Tok& t = q[i];
       if (t.cls == TokenClass::kStop || t.cls == TokenClass::kLegal) continue;
-      if (t.vocab != kNoVocab) add(t.vocab, 1.0);
+      const bool normal = t.cls == TokenClass::kNormal;
+      if (t.vocab != kNoVocab) add(t.vocab, 1.0, normal);
       // Typos: vocabulary tokens within the edit limit, found through one-deletion keys.
       const std::size_t limit = edit_limit(t.canon.size());
-      if (limit > 0 && !t.digits) {
+      if (limit > 0 && !t.digits && !t.exact_only) {
         std::vector<std::uint64_t> probes{hash_sv(t.canon)};
         std::string del;
         for (std::size_t p = 0; p < t.canon.size(); ++p) {
@@ -414,7 +439,7 @@ struct Screener::Impl {
           for (auto v : it->second) {
             if (v == t.vocab || !masks_within(t.mask, vocab[v].mask, limit)) continue;
             const std::size_t d = edit_distance(t.canon, vocab[v].canon, limit);
-            if (d <= limit && d > 0) add(v, typo_similarity(d));
+            if (d <= limit && d > 0) add(v, typo_similarity(d), normal);
           }
         }
       }
@@ -422,7 +447,7 @@ struct Screener::Impl {
       std::string cat = t.raw;
       for (std::size_t j = i + 1; j < q.size() && j < i + 3; ++j) {
         cat += q[j].raw;
-        if (auto v = lookup(terms->canonical(cat)); v != kNoVocab) add(v, st.joined_similarity);
+        if (auto v = lookup(terms->canonical(cat)); v != kNoVocab) add(v, st.joined_similarity, true);
       }
       // Missing space in the query: a token that splits into two vocabulary tokens.
       if (t.vocab == kNoVocab && t.raw.size() >= 5) {
@@ -430,21 +455,25 @@ struct Screener::Impl {
           const auto l = lookup(terms->canonical(t.raw.substr(0, p)));
           const auto r = lookup(terms->canonical(t.raw.substr(p)));
           if (l == kNoVocab || r == kNoVocab) continue;
-          add(l, st.joined_similarity);
-          add(r, st.joined_similarity);
+          add(l, st.joined_similarity, true);
+          add(r, st.joined_similarity, true);
         }
       }
     }
     // Distinctive keys select the candidates; business words and weak tokens only re-rank them
     // (their posting lists are long). A query with no distinctive key uses them all.
     bool strong = false;
-    for (const auto& key : keys) strong = strong || vocab[key.v].cls == TokenClass::kNormal;
+    for (const auto& key : keys) strong = strong || key.selects;
     std::unordered_map<std::uint32_t, float> acc;
     acc.reserve(512);
     std::vector<const Key*> rerank;
+    // The rarest distinctive key always selects; very common ones only re-rank.
+    std::size_t rarest = SIZE_MAX;
+    for (const auto& key : keys)
+      if (key.selects) rarest = std::min(rarest, vocab[key.v].postings.size());
     for (const auto& key : keys) {
       const Vocab& voc = vocab[key.v];
-      if (strong && voc.cls != TokenClass::kNormal) {
+      if (strong && (!key.selects || (voc.postings.size() > kMaxStrongPostings && voc.postings.size() > rarest))) {
         rerank.push_back(&key);
         continue;
       }

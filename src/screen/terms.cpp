@@ -108,13 +108,15 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
            {"typo_two_edits_similarity", &s.typo_two_edits_similarity},
            {"phonetic_similarity", &s.phonetic_similarity},
            {"joined_similarity", &s.joined_similarity},
+           {"initial_similarity", &s.initial_similarity},
            {"weak_only_cap", &s.weak_only_cap},
            {"query_coverage_weight", &s.query_coverage_weight},
+           {"cjk_query_coverage_weight", &s.cjk_query_coverage_weight},
            {"country_mismatch_factor", &s.country_mismatch_factor},
            {"address_mismatch_factor", &s.address_mismatch_factor}}) {
     if (auto st = num(m, key, *ref); !st) return st;
   }
-  if (s.threshold > 1 || s.query_coverage_weight > 1)
+  if (s.threshold > 1 || s.query_coverage_weight > 1 || s.cjk_query_coverage_weight > 1)
     return R::error(path + ": [matcher] threshold and query_coverage_weight must be within 0..1");
   s.max_name_chars = static_cast<std::size_t>(max_chars);
   s.candidates = std::max<std::size_t>(1, static_cast<std::size_t>(cands));
@@ -176,6 +178,19 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
       t->han_.emplace_back(std::string(key.str()), " " + *v + " ");
     }
     std::stable_sort(t->han_.begin(), t->han_.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+  if (const toml::table* ph = root["phrases"].as_table()) {
+    for (auto&& [key, value] : *ph) {
+      auto v = value.value<std::string>();
+      if (!v)
+        return R::error(path + ":" + std::to_string(value.source().begin.line) + ": phrases values must be strings");
+      std::vector<std::string> from, to;
+      for (const auto& tok : t->tokenize(squash(key.str()))) from.push_back(tok.canon);
+      for (const auto& tok : t->tokenize(squash(*v))) to.push_back(tok.raw);
+      if (from.size() >= 2 && !to.empty()) t->phrases_.emplace_back(std::move(from), std::move(to));
+    }
+    std::stable_sort(t->phrases_.begin(), t->phrases_.end(),
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
   if (const toml::table* c = root["countries"].as_table()) {
@@ -310,13 +325,44 @@ std::vector<Token> Terms::tokenize(std::string_view s) const {
     }
   }
   flush();
-  return tokens;
+  if (phrases_.empty() || tokens.size() < 2) return tokens;
+  std::vector<Token> out;
+  out.reserve(tokens.size());
+  for (std::size_t i = 0; i < tokens.size();) {
+    bool replaced = false;
+    for (const auto& [from, to] : phrases_) {
+      if (i + from.size() > tokens.size()) continue;
+      bool same = true;
+      for (std::size_t k = 0; k < from.size() && same; ++k) same = tokens[i + k].canon == from[k];
+      if (!same) continue;
+      for (const auto& w : to) {
+        Token t;
+        t.raw = w;
+        t.canon = canonical(w);
+        t.cls = classify(t.canon);
+        out.push_back(std::move(t));
+      }
+      i += from.size();
+      replaced = true;
+      break;
+    }
+    if (!replaced) out.push_back(std::move(tokens[i++]));
+  }
+  return out;
 }
 
 Result<std::vector<Token>> Terms::normalise(std::string_view name) const {
   auto ascii = to_ascii(name);
   if (!ascii) return ascii.status();
   auto tokens = tokenize(ascii.value());
+  // CJK (and Hangul) input: the tokens are transliterated syllables; a one-letter difference
+  // between syllables is a different character, not a typo.
+  const bool cjk = std::any_of(name.begin(), name.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0xE3 && b <= 0xED;
+  });
+  if (cjk)
+    for (auto& t : tokens) t.exact_only = true;
   if (tokens.empty())
     return Result<std::vector<Token>>::error(name.find_first_not_of(" \t\r\n") == std::string_view::npos
                                                  ? "empty name"

@@ -40,8 +40,10 @@ struct MatcherSettings {
   double typo_two_edits_similarity = 0.8;
   double phonetic_similarity = 0.8;
   double joined_similarity = 0.97;
+  double initial_similarity = 0.75;
   double weak_only_cap = 0.55;
   double query_coverage_weight = 0.5;
+  double cjk_query_coverage_weight = 0.75;
   double country_mismatch_factor = 0.85;
   double address_mismatch_factor = 0.97;
 };
@@ -51,6 +53,7 @@ struct Token {
   std::string raw;    // as written, normalised (e.g. "TECH")
   std::string canon;  // canonical form (e.g. "TECHNOLOGY")
   TokenClass cls = TokenClass::kNormal;
+  bool exact_only = false;  // a syllable transliterated from CJK script: no typo matching
 };
 
 class Terms {
@@ -85,7 +88,9 @@ class Terms {
   DropPolicy drop_;
   std::unordered_map<std::string, std::string> canonical_;
   std::unordered_map<std::string, TokenClass> classes_;
-  std::vector<std::pair<std::string, std::string>> han_;    // longest first
+  std::vector<std::pair<std::string, std::string>> han_;  // longest first
+  // Canonical word sequences -> replacement words, longest first.
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> phrases_;
   std::unordered_map<std::string, std::string> countries_;  // normalised name or code -> code
   std::map<std::string, std::string> same_as_;
   std::unique_ptr<icu::Transliterator> translit_;

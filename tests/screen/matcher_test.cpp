@@ -91,6 +91,24 @@ TEST(ScreenMatcher, LegalFormsNeitherCreateNorPreventHits) {
   EXPECT_NEAR(s.compare("CO LTD", "CORP LIMITED").first, 0.5, 1e-4);
 }
 
+TEST(ScreenMatcher, PhrasesInitialsAndTransliteratedSyllables) {
+  const Screener& s = mini();
+  // JOINT STOCK COMPANY -> JSC ([phrases]); OAO -> OJSC ([abbreviations]).
+  EXPECT_EQ(s.tokens("Joint Stock Company Ratep"), (std::vector<std::string>{"JSC", "RATEP"}));
+  EXPECT_EQ(s.tokens("OAO Gazprom"), (std::vector<std::string>{"OJSC", "GAZPROM"}));
+  // compare() uses class weights (name token 1.0, weak 0.35, business 0.30, legal 0.02).
+  // J SMITH vs JOHN SMITH: SMITH exact, J~JOHN an initial (0.75): (1 + 0.75) / 2 on both sides.
+  EXPECT_NEAR(s.compare("J Smith", "John Smith").first, 0.875, 1e-9);
+  // ZHUANG vs CHUANG in Latin script: one substitution in a 6-letter word -> 0.90 on both sides.
+  EXPECT_NEAR(s.compare("ZHUANG", "CHUANG").first, 0.9, 1e-9);
+  // 庄 transliterates to ZHUANG, but a syllable from Chinese script is another character, not a typo.
+  EXPECT_EQ(s.compare("庄", "CHUANG").first, 0.0);
+  // Only weak/business words and legal forms, but every one matched except the legal form LTD:
+  // not capped. Query covered 1; name covered (0.35 + 0.3 + 0.3 + 0.02) / (0.99) -> 0.5 + 0.5 * 0.9798.
+  EXPECT_NEAR(s.compare("CHINA NATIONAL CHEMICAL CORP", "China National Chemical Corporation Ltd.").first,
+              0.5 + 0.5 * 0.97 / 0.99, 1e-6);
+}
+
 TEST(ScreenMatcher, ListedNamesInTheirAbbreviatedAndRewrittenForms) {
   const Screener& s = real();
   EXPECT_TRUE(hits_entry(s.query("HUAWEI TECHNOLOGIES CO., LTD."), "Huawei Technologies Co., Ltd."));
