@@ -31,6 +31,12 @@ std::string num(double v, int decimals = 1) {
   if (std::fabs(v) >= 1e6) return format_fixed(v / 1e6, 2) + " M";
   return format_fixed(v, decimals);
 }
+// Axis tick text: 100000, not 1e+05.
+std::string tick(double v) {
+  if (v >= 1 && v < 1e15) return std::to_string(static_cast<long long>(std::llround(v)));
+  return format_number(v);
+}
+
 std::string num(const std::optional<double>& v, int decimals = 1) { return v ? num(*v, decimals) : "-"; }
 
 std::string eccn_text(const Outcome& o) {
@@ -142,13 +148,13 @@ void plane_chart(std::ostream& o, const ImpactReport& r) {
     const double px = x.at(std::pow(10, e));
     o << "<line x1=\"" << px << "\" y1=\"" << T << "\" x2=\"" << px << "\" y2=\"" << H - B
       << "\" stroke=\"#e3e7ee\"/><text x=\"" << px << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">"
-      << format_number(std::pow(10, e)) << "</text>\n";
+      << tick(std::pow(10, e)) << "</text>\n";
   }
   for (double e = y.lo; e <= y.hi + 1e-9; e += 1) {
     const double py = y.at(std::pow(10, e));
     o << "<line x1=\"" << L << "\" y1=\"" << py << "\" x2=\"" << W - R << "\" y2=\"" << py
       << "\" stroke=\"#e3e7ee\"/><text x=\"" << L - 6 << "\" y=\"" << py + 4 << "\" text-anchor=\"end\">"
-      << format_number(std::pow(10, e)) << "</text>\n";
+      << tick(std::pow(10, e)) << "</text>\n";
   }
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - B + 34
     << "\" text-anchor=\"middle\">Total processing performance (TPP, log scale)</text>\n";
