@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <limits>
 #include <mutex>
 
 #include "core/json_util.h"
@@ -391,6 +392,15 @@ struct Store::Impl {
     return ids;
   }
 
+  // Takes the chain-head lock now (PostgreSQL; an SQLite write transaction already holds the
+  // database lock), for writes that must read and decide before appending: without it two
+  // instances could both see "not yet imported" / "not yet revoked" under READ COMMITTED.
+  Status lock_chain(db::Connection& c) {
+    if (spec.backend != db::Backend::postgresql) return Status::ok();
+    auto r = c.query("SELECT last_id FROM audit_head WHERE singleton = 1 FOR UPDATE");
+    return r ? Status::ok() : r.status();
+  }
+
   Result<std::int64_t> append_one(db::Connection& c, const Prepared& e) {
     auto ids = append(c, {&e});
     if (!ids) return Result<std::int64_t>(ids.status());
@@ -692,6 +702,7 @@ Result<ListSnapshot> Store::record_list_import(const std::string& actor, const L
   if (!details) return R(details.status());
 
   return impl_->write<ListSnapshot>([&](db::Connection& c) -> R {
+    if (Status s = impl_->lock_chain(c); !s) return R(s);
     const std::string cols = "id, imported, actor, source_counts, total, details, audit_id";
     auto existing = c.query("SELECT " + cols + " FROM list_snapshots WHERE id = $1", {id});
     if (!existing) return R(existing.status());
@@ -918,6 +929,7 @@ Status Store::revoke_key(const std::string& actor, const std::string& key_id) {
   auto p = prepare(AuditEvent{actor, "key.revoke", {{"key_id", key_id}}, {{"revoked", true}}, "", "", ""});
   if (!p) return p.status();
   auto r = impl_->write<bool>([&](db::Connection& c) -> Result<bool> {
+    if (Status s = impl_->lock_chain(c); !s) return Result<bool>(s);
     auto k = c.query("SELECT revoked FROM api_keys WHERE id = $1", {key_id});
     if (!k) return Result<bool>(k.status());
     if (k->empty()) return Result<bool>::error("key " + key_id + ": no such key");

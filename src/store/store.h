@@ -170,7 +170,8 @@ struct ProductRecord {
 // ---- the store -------------------------------------------------------------------------------
 
 struct OpenOptions {
-  std::size_t pool_size = 8;  // connections kept open (one borrowed per concurrent call)
+  std::size_t pool_size = 32;  // idle connections kept open (one borrowed per concurrent call; more are opened
+                               // when needed and closed on return), e.g. one per server worker thread
 };
 
 class Store {

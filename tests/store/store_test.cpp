@@ -542,6 +542,31 @@ TEST_P(StoreTest, ListImportsAreRecordedOnceAndAudited) {
   EXPECT_EQ(count("audit_log"), 3);
 }
 
+TEST_P(StoreTest, ConcurrentImportsOfOneSnapshotFromTwoInstances) {
+  // Two instances import the same snapshot at the same moment: both succeed, one snapshot row,
+  // two audit records (the second says already_present), a valid chain.
+  auto second = Store::open(spec_);
+  ASSERT_TRUE(second) << second.message();
+  ListImport imp;
+  imp.snapshot_id = "snap-race";
+  imp.source_counts = {{"bis-entity-list", 1}};
+  imp.parties = {{{"list_id", "bis-entity-list"}, {"name", "Acme"}, {"country", "CN"}}};
+  std::atomic<int> failures{0};
+  std::thread a([&] {
+    if (!store_->record_list_import("k-a", imp)) ++failures;
+  });
+  std::thread b([&] {
+    if (!second.value()->record_list_import("k-b", imp)) ++failures;
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(count("list_snapshots"), 1);
+  EXPECT_EQ(count("parties"), 1);
+  EXPECT_EQ(count("audit_log"), 2);
+  EXPECT_TRUE(store_->verify_audit().value().ok);
+}
+
 TEST_P(StoreTest, RuleInstallsAndProductsAreAudited) {
   auto a = store_->record_rules_install("k-admin", {"2025-01-16+h20-lane", "deadbeef", "h20-lane", {}});
   ASSERT_TRUE(a) << a.message();
