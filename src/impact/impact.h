@@ -119,9 +119,9 @@ struct ImpactReport {
   Totals totals;
 };
 
-// The catalog's computers must be linked (io::link_contained; load_catalog does it). `book` may be
-// null; when given it must outlive the report. Fails on a bad option (unknown scenario or base,
-// unknown destination, unknown --compare id), naming it.
+// The catalog's computers must be linked (io::link_contained; load_catalog does it). The report
+// points into `catalog` and `book` (which may be null): both must outlive it. Fails on a bad option (unknown scenario
+// or base, unknown destination, unknown --compare id), naming it.
 Result<ImpactReport> analyse(std::shared_ptr<const rules::Registry> registry, const io::Catalog& catalog,
                              const io::OrderBook* book, const Options& options);
 

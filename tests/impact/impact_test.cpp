@@ -161,7 +161,8 @@ TEST(ImpactDiff, OrderLinesAreTotalledAndDecidedOncePerDistinctLine) {
 }
 
 TEST(ImpactDiff, ThresholdRegionsComeFromTheRuleSets) {
-  auto r = analyse(test::registry(), catalog(), nullptr, options("tpp-threshold-raised"));
+  const auto cat = catalog();  // the report points into the catalog: keep it alive
+  auto r = analyse(test::registry(), cat, nullptr, options("tpp-threshold-raised"));
   ASSERT_TRUE(r.is_ok()) << r.message();
   auto find = [](const std::vector<ThresholdRegion>& rs, const std::string& entry, const std::string& prong) {
     return std::find_if(rs.begin(), rs.end(),
@@ -213,15 +214,16 @@ TEST(ImpactDiff, BadOptionsAreNamed) {
 }
 
 TEST(ImpactDiff, VersionIdAsBase) {
+  const auto cat = catalog();  // the report points into the catalog: keep it alive
   auto o = options("hbm-rollback");
   o.base = "2024-12-02";  // the version that introduced 3A090.c
-  auto r = analyse(test::registry(), catalog(), nullptr, o);
+  auto r = analyse(test::registry(), cat, nullptr, o);
   ASSERT_TRUE(r.is_ok()) << r.message();
   EXPECT_EQ(r->date.to_string(), "2024-12-02");
   EXPECT_EQ(product(r.value(), "test-hbm").move, Transition::kUnlocked);
   // Before 3A090.c existed the scenario changes nothing for the stack.
   o.base = "2024-04-04";
-  auto early = analyse(test::registry(), catalog(), nullptr, o);
+  auto early = analyse(test::registry(), cat, nullptr, o);
   ASSERT_TRUE(early.is_ok()) << early.message();
   EXPECT_FALSE(product(early.value(), "test-hbm").changed);
 }
