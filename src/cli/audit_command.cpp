@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "cli/store_cli.h"
+#include "core/html.h"
 #include "io/classification_output.h"
 #include "store/store.h"
 
@@ -55,33 +56,6 @@ int verify(const AuditOptions& o) {
               << "(" << rep->records << " records before it verified)\n";
   }
   return rep->ok ? kExitOk : kExitRowErrors;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(ch);
-    }
-  }
-  return out;
 }
 
 std::string render_html(const nlohmann::json& report) {

@@ -24,7 +24,4 @@ void write_orders_csv(std::ostream& out, const ImpactReport& report);
 // order lines (the totals always count every line).
 void write_html(std::ostream& out, const ImpactReport& report, std::size_t max_order_rows = 500);
 
-// Text escaped for HTML element content and attribute values (& < > " ').
-std::string html_escape(std::string_view text);
-
 }  // namespace chipgate::impact

@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/html.h"
 #include "core/json_util.h"
 #include "impact/report.h"
 #include "io/classification_output.h"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/html.h"
 #include "impact/report.h"
 #include "io/catalog.h"
 #include "io/orders.h"
