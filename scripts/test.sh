@@ -21,6 +21,8 @@ echo "== fuzzing (${fuzz_seconds}s per target) =="
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIPGATE_BUILD_FUZZ=ON \
   -DCHIPGATE_BUILD_TESTS=OFF -DCHIPGATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j "$jobs" --target csv_fuzz catalog_fuzz rules_fuzz request_fuzz screen_fuzz
+# Artifacts of an earlier run would be taken for new findings.
+find build-fuzz -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) -delete
 for target in csv catalog rules request screen; do
   seeds=fuzz/seeds/catalog
   [ "$target" = rules ] && seeds=fuzz/seeds/rules
@@ -30,8 +32,10 @@ for target in csv catalog rules request screen; do
   build-fuzz/fuzz/${target}_fuzz -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ \
     "$corpus" "$seeds" 2>&1 | grep -E "^(Done|INFO: seed)|ERROR|SUMMARY" || true
   rm -rf "$corpus"
-  if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* >/dev/null 2>&1; then
-    echo "fuzz target ${target}_fuzz found a failing input:"; ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* 2>/dev/null
+  # (`ls a* b* c*` fails unless every pattern matches, so it missed a lone crash file: use find.)
+  failing=$(find build-fuzz -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \))
+  if [ -n "$failing" ]; then
+    echo "fuzz target ${target}_fuzz found a failing input:"; echo "$failing"
     exit 1
   fi
 done

@@ -113,6 +113,11 @@ Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limi
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     std::string what = e.what();
     if (const auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    // The parser quotes the bytes it last read, which may end inside a multi-byte character: keep
+    // the message valid UTF-8 (it is sent back as JSON) by masking non-ASCII bytes in that case.
+    if (!is_valid_utf8(what))
+      for (char& ch : what)
+        if (static_cast<unsigned char>(ch) >= 0x80) ch = '?';
     return fail<R>(error, 400, "invalid_json", "malformed JSON: " + what);
   }
 }

@@ -34,6 +34,19 @@ TEST(ApiParse, MalformedJsonIs400InvalidJson) {
   EXPECT_NE(e.message.find("malformed JSON"), std::string::npos) << e.message;
 }
 
+TEST(ApiParse, MalformedJsonMessageStaysValidUtf8) {
+  // Found by request_fuzz: the body is valid UTF-8 (U+078D written as DE 8D) but malformed JSON
+  // right after it; the parser's "last read" quote ended between DE and 8D, and dumping the error
+  // as JSON threw. The message must be valid UTF-8 so it can always be sent back.
+  const std::string body = "{\"rates\":{\xde\x8dnt8\":10}}";
+  ApiError e;
+  auto r = parse_classify_request(body, Limits{}, e);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.code, "invalid_json");
+  EXPECT_NO_THROW((void)e.to_json().dump());
+}
+
 TEST(ApiParse, EmptyBodyAndScalarsAreRefused) {
   ApiError e;
   EXPECT_FALSE(parse_decide_request("  ", Limits{}, e));
