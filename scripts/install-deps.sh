@@ -15,6 +15,7 @@ packages=(
   postgresql-15                               # store tests: throwaway server (scripts/with-postgres.sh)
   libicu-dev                                  # screening: NFKC, transliteration (Han -> pinyin), diacritics
   libcpp-httplib-dev                          # chipgate serve: HTTP/1.1 server (+ client in tests/server)
+  libjemalloc-dev                             # chipgate's allocator: less CPU per request under serve's threads
   clang clang-format                          # libFuzzer targets; formatting check
   python3                                     # benchmark data generator
   chromium                                    # headless render test of the impact report HTML (tests/impact)

@@ -36,6 +36,8 @@ struct ServeOptions {
   bool no_record = false;
   std::string port_file;
   std::string terms;
+  std::int64_t key_cache_ms = 2000;
+  std::int64_t commit_delay_us = 200;
 };
 
 int run(const ServeOptions& o, const char* argv0) {
@@ -48,7 +50,11 @@ int run(const ServeOptions& o, const char* argv0) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string spec = o.db.empty() ? store::Store::default_spec() : o.db;
-  auto opened = store::Store::open(spec, store::OpenOptions{std::max<std::size_t>(8, o.threads / 2)});
+  store::OpenOptions store_options;
+  store_options.pool_size = std::max<std::size_t>(8, o.threads / 2);
+  store_options.key_cache_ms = o.key_cache_ms;
+  store_options.group_commit_delay_us = o.commit_delay_us;
+  auto opened = store::Store::open(spec, store_options);
   if (!opened) {
     std::cerr << "chipgate serve: --db: " << opened.message() << "\n";
     return kExitFatal;
@@ -144,6 +150,14 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--no-record", o.no_record,
                 "Do NOT record decisions (decision_id is null). Only for measuring the cost of recording");
+  cmd->add_option("--key-cache-ms", o.key_cache_ms,
+                  "Trust a key read from the store for this long, ms (default 2000; 0 = read it on every request). "
+                  "A key revoked through another instance is refused after at most this delay")
+      ->check(CLI::Range(0, 600000));
+  cmd->add_option("--commit-delay-us", o.commit_delay_us,
+                  "Under concurrent load, wait this long (µs) to let more decisions join one store transaction "
+                  "(default 200; 0 = commit each group at once)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--port-file", o.port_file, "Write the port listened on to this file once ready");
   cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
 }

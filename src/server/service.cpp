@@ -17,34 +17,6 @@ using ojson = nlohmann::ordered_json;
 std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-// The store takes nlohmann::json; the renderers produce ordered_json. A direct copy (no text round trip).
-nlohmann::json to_plain(const ojson& j) {
-  switch (j.type()) {
-    case ojson::value_t::object: {
-      nlohmann::json out = nlohmann::json::object();
-      for (const auto& [k, v] : j.items()) out.emplace(k, to_plain(v));
-      return out;
-    }
-    case ojson::value_t::array: {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& v : j) out.push_back(to_plain(v));
-      return out;
-    }
-    case ojson::value_t::string:
-      return j.get_ref<const std::string&>();
-    case ojson::value_t::boolean:
-      return j.get<bool>();
-    case ojson::value_t::number_integer:
-      return j.get<std::int64_t>();
-    case ojson::value_t::number_unsigned:
-      return j.get<std::uint64_t>();
-    case ojson::value_t::number_float:
-      return j.get<double>();
-    default:
-      return nullptr;
-  }
-}
-
 Response json_response(int status, const ojson& body) { return {status, "application/json", dump(body) + "\n", {}}; }
 
 Response error_response(const ApiError& e) { return json_response(e.status, e.to_json()); }
@@ -54,10 +26,36 @@ Response error_response(int status, const std::string& code, const std::string& 
   return error_response(ApiError{status, code, message, std::move(fields)});
 }
 
-// {"decision_id": id, ...object}
-ojson with_decision_id(std::optional<std::int64_t> id, const ojson& object) {
-  ojson out = {{"decision_id", id ? ojson(*id) : ojson(nullptr)}};
-  for (const auto& [k, v] : object.items()) out[k] = v;
+// A result is serialised once: the store hashes and keeps exactly these bytes, and the client gets
+// them behind its decision id (no second rendering, no copy of the JSON tree).
+std::string render(const ojson& result) { return dump(result); }
+
+// {"decision_id": id, ...object}, spliced into the rendered object text ("{...}").
+std::string with_decision_id(std::optional<std::int64_t> id, const std::string& object_text) {
+  std::string out = "{\"decision_id\":";
+  out += id ? std::to_string(*id) : "null";
+  if (object_text.size() > 2) {
+    out.push_back(',');
+    out.append(object_text, 1);
+  } else {
+    out.push_back('}');
+  }
+  return out;
+}
+
+Response text_response(std::string body) {
+  body.push_back('\n');
+  return {200, "application/json", std::move(body), {}};
+}
+
+// [with_decision_id(ids[i], texts[i]), ...]
+std::string id_array(const std::vector<std::optional<std::int64_t>>& ids, const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (i) out.push_back(',');
+    out += with_decision_id(ids[i], texts[i]);
+  }
+  out.push_back(']');
   return out;
 }
 
@@ -331,17 +329,17 @@ Response Service::classify(const Request& request, const std::string& actor) {
     std::string message = "invalid item: " + problems.front().field + ": " + problems.front().problem;
     return error_response(400, "invalid_request", message, std::move(problems));
   }
-  std::vector<ojson> outputs;
+  std::vector<std::string> outputs;
   std::vector<store::AuditEvent> events;
   for (std::size_t i = 0; i < req->items.size(); ++i) {
     auto c = classify::classify(req->items[i], when->date, rs.value());
-    outputs.push_back(io::classification_to_json(req->items[i], c));
+    outputs.push_back(render(io::classification_to_json(req->items[i], c)));
     if (!options_.record) continue;
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.classify";
     ev.inputs = {{"item", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
-    ev.outputs = to_plain(outputs.back());
+    ev.outputs_text = outputs.back();
     if (rs.value()) {
       ev.rule_set_id = rs.value()->label();
       ev.rule_set_hash = rs.value()->hash;
@@ -358,10 +356,8 @@ Response Service::classify(const Request& request, const std::string& actor) {
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
     metrics_.add_recorded("decision.classify", ids.size());
   }
-  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
-  ojson arr = ojson::array();
-  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
-  return json_response(200, arr);
+  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
+  return text_response(id_array(ids, outputs));
 }
 
 Response Service::decide(const Request& request, const std::string& actor) {
@@ -394,19 +390,19 @@ Response Service::decide(const Request& request, const std::string& actor) {
         problems.front().problem;
     return error_response(400, "invalid_request", message, std::move(problems));
   }
-  std::vector<ojson> outputs;
+  std::vector<std::string> outputs;
   std::vector<store::AuditEvent> events;
   io::DecisionSummary summary;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
-    outputs.push_back(io::decision_to_json(req->lines[i], d, snapshot));
+    outputs.push_back(render(io::decision_to_json(req->lines[i], d, snapshot)));
     summary.add(req->lines[i], d);
     if (!options_.record) continue;
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.decide";
     ev.inputs = {{"order", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
-    ev.outputs = to_plain(outputs.back());
+    ev.outputs_text = outputs.back();
     if (d.rules) {
       ev.rule_set_id = d.rules->label();
       ev.rule_set_hash = d.rules->hash;
@@ -424,11 +420,9 @@ Response Service::decide(const Request& request, const std::string& actor) {
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
     metrics_.add_recorded("decision.decide", ids.size());
   }
-  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
-  // The shape of `chipgate decide --format json`.
-  ojson arr = ojson::array();
-  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
-  return json_response(200, ojson{{"decisions", std::move(arr)}, {"summary", summary.to_json()}});
+  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
+  // The shape of `chipgate decide --format json`: {"decisions": [...], "summary": {...}}.
+  return text_response("{\"decisions\":" + id_array(ids, outputs) + ",\"summary\":" + render(summary.to_json()) + "}");
 }
 
 Response Service::screen(const Request& request, const std::string& actor) {
@@ -439,16 +433,16 @@ Response Service::screen(const Request& request, const std::string& actor) {
   auto req = parse_screen_request(request.body, options_.limits, err);
   if (!req) return error_response(err);
   auto eng = engine();
-  std::vector<ojson> outputs;
+  std::vector<std::string> outputs;
   std::vector<store::AuditEvent> events;
   for (std::size_t i = 0; i < req->parties.size(); ++i) {
-    outputs.push_back(options_.screen_party(*eng->screener, req->parties[i]));
+    outputs.push_back(render(options_.screen_party(*eng->screener, req->parties[i])));
     if (!options_.record) continue;
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.screen";
     ev.inputs = {{"party", req->raw[i]}};
-    ev.outputs = to_plain(outputs.back());
+    ev.outputs_text = outputs.back();
     ev.list_snapshot_id = eng->screener->snapshot_id();
     events.push_back(std::move(ev));
   }
@@ -462,10 +456,8 @@ Response Service::screen(const Request& request, const std::string& actor) {
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
     metrics_.add_recorded("decision.screen", ids.size());
   }
-  if (!req->batch) return json_response(200, with_decision_id(ids[0], outputs[0]));
-  ojson arr = ojson::array();
-  for (std::size_t i = 0; i < outputs.size(); ++i) arr.push_back(with_decision_id(ids[i], outputs[i]));
-  return json_response(200, arr);
+  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
+  return text_response(id_array(ids, outputs));
 }
 
 Response Service::get_decision(const std::string& id_text) {

@@ -12,6 +12,8 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "core/json_util.h"
 #include "core/sha256.h"
@@ -86,7 +88,16 @@ Result<Prepared> prepare(const AuditEvent& e) {
     if (Status s = check_text(name, value); !s) return Result<Prepared>(s);
   auto in = dump_json("inputs", e.inputs);
   if (!in) return Result<Prepared>(in.status());
-  auto out = dump_json("outputs", e.outputs);
+  Result<std::string> out = std::string();
+  if (e.outputs_text.empty()) {
+    out = dump_json("outputs", e.outputs);
+  } else if (Status s = check_text("outputs", e.outputs_text); !s) {
+    return Result<Prepared>(s);
+  } else if (e.outputs_text.front() != '{' && e.outputs_text.front() != '[') {
+    return Result<Prepared>::error("outputs: not a JSON object or array");
+  } else {
+    out = e.outputs_text;
+  }
   if (!out) return Result<Prepared>(out.status());
   return Prepared{e.actor,       e.kind,          std::move(in).value(), std::move(out).value(),
                   e.rule_set_id, e.rule_set_hash, e.list_snapshot_id};
@@ -290,11 +301,22 @@ struct Store::Impl {
   struct Pending {
     const Prepared* event;
     std::optional<Result<std::int64_t>> result;
+    std::condition_variable wake;  // signalled when `result` is set, or when this caller should lead
   };
   std::mutex gc_mutex;
-  std::condition_variable gc_cv;
   std::deque<Pending*> gc_queue;
   bool gc_leader = false;
+  std::size_t gc_last_batch = 0;  // size of the previous group commit (see OpenOptions::group_commit_delay_us)
+
+  // lookup_key's cache (OpenOptions::key_cache_ms): key hash -> the key row and when it was read.
+  // Unknown keys are not cached (a flood of random keys must not grow it); bounded by clearing.
+  struct CachedKey {
+    ApiKeyInfo info;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::mutex key_cache_mutex;
+  std::unordered_map<std::string, CachedKey> key_cache;
+  static constexpr std::size_t kMaxCachedKeys = 4096;
 
   struct Lease {
     Impl* impl = nullptr;
@@ -497,16 +519,23 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
   auto prepared = prepare(decision);
   if (!prepared) return Result<std::int64_t>(prepared.status());
   Impl& im = *impl_;
-  Impl::Pending me{&prepared.value(), std::nullopt};
+  Impl::Pending me{&prepared.value(), std::nullopt, {}};
   std::unique_lock lk(im.gc_mutex);
   im.gc_queue.push_back(&me);
   for (;;) {
     if (me.result) return *me.result;
     if (im.gc_leader) {
-      im.gc_cv.wait(lk);
+      // Each waiter sleeps on its own condition variable, so a finished batch wakes exactly its
+      // members and one next leader, not every thread waiting (a thundering herd on 2 cores).
+      me.wake.wait(lk);
       continue;
     }
     im.gc_leader = true;
+    if (im.options.group_commit_delay_us > 0 && im.gc_last_batch > 1 && im.gc_queue.size() < kMaxGroupCommit) {
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::microseconds(im.options.group_commit_delay_us));
+      lk.lock();
+    }
     std::vector<Impl::Pending*> batch;
     while (!im.gc_queue.empty() && batch.size() < kMaxGroupCommit) {
       batch.push_back(im.gc_queue.front());
@@ -514,6 +543,7 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
     }
     lk.unlock();
     std::vector<const Prepared*> events;
+    events.reserve(batch.size());
     for (auto* p : batch) events.push_back(p->event);
     auto ids = im.write_decisions(events);
     lk.lock();
@@ -522,9 +552,11 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
         batch[i]->result.emplace(ids.value()[i]);
       else
         batch[i]->result.emplace(ids.status());
+      if (batch[i] != &me) batch[i]->wake.notify_one();
     }
     im.gc_leader = false;
-    im.gc_cv.notify_all();
+    im.gc_last_batch = batch.size();
+    if (!im.gc_queue.empty()) im.gc_queue.front()->wake.notify_one();  // the next batch's leader
   }
 }
 
@@ -895,11 +927,33 @@ Result<KeyCheck> Store::lookup_key(std::string_view secret, Date today) {
   // A well-formed key is "cg_" + 64 hex; anything else cannot be one of ours (no database round trip).
   if (secret.size() != 67 || !secret.starts_with("cg_")) return check;
   const std::string hash = sha256_hex(secret);
-  return impl_->read<KeyCheck>([&](db::Connection& c) -> R {
-    auto r = c.query("SELECT id, name, role, created, expires, revoked FROM api_keys WHERE key_hash = $1", {hash});
-    if (!r) return R(r.status());
-    if (r->empty()) return check;
-    check.key = key_from_row((*r)[0]);
+  Impl& im = *impl_;
+  const auto now = std::chrono::steady_clock::now();
+  const auto ttl = std::chrono::milliseconds(im.options.key_cache_ms);
+  std::optional<ApiKeyInfo> row;
+  if (im.options.key_cache_ms > 0) {
+    std::lock_guard lk(im.key_cache_mutex);
+    if (auto it = im.key_cache.find(hash); it != im.key_cache.end() && now - it->second.read_at < ttl)
+      row = it->second.info;
+  }
+  if (!row) {
+    auto read = im.read<std::optional<ApiKeyInfo>>([&](db::Connection& c) -> Result<std::optional<ApiKeyInfo>> {
+      auto r = c.query("SELECT id, name, role, created, expires, revoked FROM api_keys WHERE key_hash = $1", {hash});
+      if (!r) return Result<std::optional<ApiKeyInfo>>(r.status());
+      if (r->empty()) return std::optional<ApiKeyInfo>{};
+      return std::optional<ApiKeyInfo>(key_from_row((*r)[0]));
+    });
+    if (!read) return R(read.status());
+    row = std::move(read).value();
+    if (!row) return check;
+    if (im.options.key_cache_ms > 0) {
+      std::lock_guard lk(im.key_cache_mutex);
+      if (im.key_cache.size() >= Impl::kMaxCachedKeys) im.key_cache.clear();
+      im.key_cache[hash] = Impl::CachedKey{*row, now};
+    }
+  }
+  {
+    check.key = std::move(row);
     if (check.key->revoked) {
       check.outcome = KeyCheck::Outcome::revoked;
       check.reason = "API key " + check.key->id + " was revoked on " + *check.key->revoked;
@@ -910,8 +964,8 @@ Result<KeyCheck> Store::lookup_key(std::string_view secret, Date today) {
       check.outcome = KeyCheck::Outcome::ok;
       check.reason.clear();
     }
-    return check;
-  });
+  }
+  return check;
 }
 
 Result<std::vector<ApiKeyInfo>> Store::list_keys() {
@@ -940,6 +994,10 @@ Status Store::revoke_key(const std::string& actor, const std::string& key_id) {
     if (!a) return Result<bool>(a.status());
     return true;
   });
+  if (r) {  // refused at once through this store, not after the cache's time-to-live
+    std::lock_guard lk(impl_->key_cache_mutex);
+    impl_->key_cache.clear();
+  }
   return r.status();
 }
 

@@ -82,6 +82,10 @@ struct AuditEvent {
   std::string rule_set_id;       // rule version label in force ("2025-01-16" or "2025-01-16+scenario")
   std::string rule_set_hash;     // RuleSet::hash
   std::string list_snapshot_id;  // PartyScreener::snapshot_id(), "" when no list was consulted
+  // When not empty: the outputs as JSON text already serialised by the caller (the server renders a
+  // result once and sends the same bytes to the client), stored and hashed verbatim instead of
+  // outputs.dump(). Must be one JSON object or array in valid UTF-8; the store checks the UTF-8.
+  std::string outputs_text{};  // (a default member initializer: brace-initialised events may omit it)
 };
 
 struct AuditRecord {
@@ -172,6 +176,16 @@ struct ProductRecord {
 struct OpenOptions {
   std::size_t pool_size = 32;  // idle connections kept open (one borrowed per concurrent call; more are opened
                                // when needed and closed on return), e.g. one per server worker thread
+  // How long lookup_key may answer from memory for a key it has read before (0 = always ask the
+  // database). A server authenticates every request; with a cache a key revoked through THIS store
+  // object is refused at once (revoke_key clears the cache), one revoked by another instance sharing
+  // the database within this many milliseconds. Expiry dates are checked on every call either way.
+  std::int64_t key_cache_ms = 0;
+  // Group commit (record_decision): when the previous batch held more than one decision, i.e.
+  // callers are arriving concurrently, the leader waits this long before writing so that more of
+  // them join its transaction (as PostgreSQL's commit_delay/commit_siblings). On a CPU-bound server
+  // this trades a fraction of a millisecond of latency for far fewer commits. 0 = write at once.
+  std::int64_t group_commit_delay_us = 0;
 };
 
 class Store {

@@ -1,0 +1,144 @@
+// The store's fast paths for a server (issue 5): results recorded as the caller's JSON text, the
+// API-key cache and the group-commit delay. Run against both backends like store_test.cpp.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store_fixture.h"
+
+namespace chipgate::store::testing {
+namespace {
+
+class WritePathTest : public StoreTest {
+ protected:
+  std::unique_ptr<Store> open_with(OpenOptions options) {
+    auto st = Store::open(spec_, options);
+    EXPECT_TRUE(st) << st.message();
+    return st ? std::move(st).value() : nullptr;
+  }
+};
+
+TEST_P(WritePathTest, OutputsTextIsStoredAndHashedVerbatim) {
+  // Keys deliberately not in sorted order and a non-ASCII character: the store must keep these bytes
+  // (the server sends the same bytes to the client), not a re-serialisation with sorted keys.
+  const std::string text = "{\"z\":1,\"a\":[true,\"H\xC3\xA9lium\"],\"m\":{\"y\":null,\"b\":2.5}}";
+  AuditEvent e = decision(7);
+  e.outputs = nlohmann::json::object();
+  e.outputs_text = text;
+  auto id = store_->record_decision(e);
+  ASSERT_TRUE(id) << id.message();
+  auto recs = store_->audit_records(1, 10).value();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].outputs, text);
+  EXPECT_EQ(recs[0].hash, audit_record_hash(recs[0]));
+  EXPECT_TRUE(store_->verify_audit().value().ok);
+  auto d = store_->get_decision(id.value());
+  ASSERT_TRUE(d && d.value());
+  EXPECT_EQ(d.value()->outputs, nlohmann::json::parse(text));
+  // The batch path takes the same text.
+  auto ids = store_->record_decisions({e, e});
+  ASSERT_TRUE(ids) << ids.message();
+  EXPECT_EQ(store_->audit_records(3, 1).value().front().outputs, text);
+}
+
+TEST_P(WritePathTest, BadOutputsTextIsRefusedAndNothingIsWritten) {
+  AuditEvent bad_utf8 = decision(1);
+  bad_utf8.outputs_text = "{\"name\":\"\xff\xfe\"}";
+  auto r = store_->record_decision(bad_utf8);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("outputs"), std::string::npos) << r.message();
+  EXPECT_NE(r.message().find("UTF-8"), std::string::npos) << r.message();
+
+  AuditEvent scalar = decision(2);
+  scalar.outputs_text = "42";
+  r = store_->record_decision(scalar);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.message(), "outputs: not a JSON object or array");
+
+  auto batch = store_->record_decisions({decision(3), scalar});
+  ASSERT_FALSE(batch);
+  EXPECT_NE(batch.message().find("decision 2: outputs"), std::string::npos) << batch.message();
+  EXPECT_EQ(count("audit_log"), 0);
+  EXPECT_EQ(count("decisions"), 0);
+}
+
+TEST_P(WritePathTest, CachedKeyRevokedThroughTheSameStoreIsRefusedAtOnce) {
+  OpenOptions o;
+  o.key_cache_ms = 3600 * 1000;  // an hour: only revoke_key's own invalidation can explain a refusal
+  auto cached = open_with(o);
+  ASSERT_TRUE(cached);
+  auto k = cached->create_key("cli:test", Role::analyst, "desk", std::nullopt);
+  ASSERT_TRUE(k) << k.message();
+  ASSERT_TRUE(cached->lookup_key(k->secret).value().ok());  // now in the cache
+  ASSERT_TRUE(cached->revoke_key("cli:test", k->info.id));
+  EXPECT_EQ(cached->lookup_key(k->secret).value().outcome, KeyCheck::Outcome::revoked);
+}
+
+TEST_P(WritePathTest, CacheDelaysAnotherInstancesRevocationAndStillChecksExpiry) {
+  OpenOptions o;
+  o.key_cache_ms = 3600 * 1000;
+  auto cached = open_with(o);
+  ASSERT_TRUE(cached);
+  auto k = cached->create_key("cli:test", Role::analyst, "desk", Date::from_ymd(2027, 1, 1));
+  ASSERT_TRUE(k) << k.message();
+  ASSERT_TRUE(cached->lookup_key(k->secret, Date::from_ymd(2026, 12, 1)).value().ok());
+  // Revoked through another instance (store_ has no cache): the documented trade-off is that the
+  // caching instance accepts the key until its cache entry is older than key_cache_ms ...
+  ASSERT_TRUE(store_->revoke_key("cli:admin", k->info.id));
+  EXPECT_TRUE(cached->lookup_key(k->secret, Date::from_ymd(2026, 12, 1)).value().ok());
+  // ... while an instance without a cache refuses it at once.
+  EXPECT_EQ(store_->lookup_key(k->secret, Date::from_ymd(2026, 12, 1)).value().outcome, KeyCheck::Outcome::revoked);
+  // Expiry is judged on every call, cached or not.
+  EXPECT_EQ(cached->lookup_key(k->secret, Date::from_ymd(2027, 1, 1)).value().outcome, KeyCheck::Outcome::expired);
+  // Unknown keys are never cached: a key created later through another instance is found.
+  auto later = store_->create_key("cli:test", Role::viewer, "later", std::nullopt);
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(cached->lookup_key(later->secret).value().ok());
+}
+
+TEST_P(WritePathTest, GroupCommitDelayKeepsEveryDecisionInOneValidChain) {
+  OpenOptions o;
+  o.group_commit_delay_us = 2000;  // long enough that concurrent callers do share transactions
+  auto delayed = open_with(o);
+  ASSERT_TRUE(delayed);
+  constexpr int kThreads = 8, kPerThread = 20;
+  std::mutex m;
+  std::set<std::int64_t> ids;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto id = delayed->record_decision(decision(t * 100 + i));
+        if (!id) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lk(m);
+        ids.insert(id.value());
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  auto rep = delayed->verify_audit();
+  ASSERT_TRUE(rep) << rep.message();
+  EXPECT_TRUE(rep->ok) << rep->problem;
+  EXPECT_EQ(rep->records, kThreads * kPerThread);
+  // Each id reads back the decision it was returned for (n in the outputs matches the order number).
+  for (std::int64_t id : ids) {
+    auto d = delayed->get_decision(id);
+    ASSERT_TRUE(d && d.value());
+    EXPECT_EQ("PO-" + std::to_string(d.value()->outputs["n"].get<int>()), d.value()->inputs["order"]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WritePathTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace chipgate::store::testing
