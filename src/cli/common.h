@@ -3,9 +3,11 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/result.h"
+#include "io/catalog.h"
 #include "rules/registry.h"
 
 namespace chipgate::cli {
@@ -18,6 +20,14 @@ inline constexpr int kExitFatal = 2;      // bad usage, unreadable input or inva
 // --rules, else $CHIPGATE_RULES, else rules/us-ear next to the build or install, else the source tree.
 std::string find_rules_dir(const std::string& flag_value, const char* argv0);
 Result<std::shared_ptr<rules::Registry>> load_registry(const std::string& flag_value, const char* argv0);
+// The bundled sample data beside the rules (rules/us-ear/../../data/NAME): the default --lists
+// (sample-parties.json) and --catalog (sample-catalog.csv) of decide, impact, screen and serve.
+std::string bundled_data_file(const std::string& rules_dir, const std::string& name);
+// Loaders shared by the commands that take --rules and --catalog: on failure the problem is printed
+// ("chipgate: --catalog: ...") and nothing is returned; rows the catalog reader skipped are reported
+// on stderr as "FILE: row N: ...".
+std::shared_ptr<rules::Registry> load_registry_or_report(const std::string& rules_dir);
+std::optional<io::Catalog> load_catalog_or_report(const std::string& path);
 
 void add_classify_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_rules_command(CLI::App& app, int& exit_code, const char* argv0);

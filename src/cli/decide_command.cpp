@@ -36,30 +36,19 @@ struct DecideOptions {
 };
 
 // The bundled sample party list, used when --lists is not given.
-std::string default_lists(const std::string& rules_dir) {
-  namespace fs = std::filesystem;
-  return (fs::path(rules_dir) / ".." / ".." / "data" / "sample-parties.json").lexically_normal().string();
-}
-
 int run(const DecideOptions& o, const char* argv0) {
   const std::string rules_dir = find_rules_dir(o.rules_dir, argv0);
-  auto reg = rules::Registry::load(rules_dir);
-  if (!reg) {
-    std::cerr << "chipgate: " << reg.message() << "\n";
-    return kExitFatal;
-  }
-  auto catalog = io::load_catalog(o.catalog);
-  if (!catalog) {
-    std::cerr << "chipgate: --catalog: " << catalog.message() << "\n";
-    return kExitFatal;
-  }
-  for (const auto& e : catalog->errors) std::cerr << o.catalog << ": " << e.to_string() << "\n";
+  auto reg = load_registry_or_report(rules_dir);
+  if (!reg) return kExitFatal;
+  auto catalog = load_catalog_or_report(o.catalog);
+  if (!catalog) return kExitFatal;
   auto book = io::load_orders(o.orders);
   if (!book) {
     std::cerr << "chipgate: --orders: " << book.message() << "\n";
     return kExitFatal;
   }
-  const auto lists = o.lists.empty() ? std::vector<std::string>{default_lists(rules_dir)} : o.lists;
+  const auto lists =
+      o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
   // Fuzzy screening (issue 4, src/screen): abbreviations, word order, typos, Chinese script.
   auto terms = screen::load_terms(screen::find_terms_file("", argv0));
   if (!terms) {
@@ -73,7 +62,7 @@ int run(const DecideOptions& o, const char* argv0) {
   }
   std::vector<rules::Letter> letters;
   if (!o.letters.empty()) {
-    auto l = reg.value()->load_letters(o.letters);
+    auto l = reg->load_letters(o.letters);
     if (!l) {
       std::cerr << "chipgate: --letters: " << l.message() << "\n";
       return kExitFatal;
@@ -90,7 +79,7 @@ int run(const DecideOptions& o, const char* argv0) {
     dates.push_back(parsed.value());
   }
   if (!o.scenario.empty()) {
-    if (auto probe = reg.value()->resolve(dates.front(), o.scenario); !probe) {
+    if (auto probe = reg->resolve(dates.front(), o.scenario); !probe) {
       std::cerr << "chipgate: --scenario: " << probe.message() << "\n";
       return kExitFatal;
     }
@@ -99,7 +88,7 @@ int run(const DecideOptions& o, const char* argv0) {
   std::vector<classify::Item> items;
   items.reserve(catalog->rows.size());
   for (const auto& r : catalog->rows) items.push_back(r.item);
-  const license::OrderDecider decider(reg.value(), items, {o.scenario, screener.value().get(), &letters});
+  const license::OrderDecider decider(reg, items, {o.scenario, screener.value().get(), &letters});
   const std::string snapshot = decider.snapshot_id();
 
   io::DecisionSummary summary;

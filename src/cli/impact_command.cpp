@@ -57,17 +57,10 @@ Status write_whole(const std::string& path, const std::string& content) {
 
 int run(const ImpactCliOptions& o, const char* argv0) {
   const std::string rules_dir = find_rules_dir(o.rules_dir, argv0);
-  auto reg = rules::Registry::load(rules_dir);
-  if (!reg) {
-    std::cerr << "chipgate: " << reg.message() << "\n";
-    return kExitFatal;
-  }
-  auto catalog = io::load_catalog(o.catalog);
-  if (!catalog) {
-    std::cerr << "chipgate: --catalog: " << catalog.message() << "\n";
-    return kExitFatal;
-  }
-  for (const auto& e : catalog->errors) std::cerr << o.catalog << ": " << e.to_string() << "\n";
+  auto reg = load_registry_or_report(rules_dir);
+  if (!reg) return kExitFatal;
+  auto catalog = load_catalog_or_report(o.catalog);
+  if (!catalog) return kExitFatal;
   std::optional<io::OrderBook> book;
   if (!o.orders.empty()) {
     auto b = io::load_orders(o.orders);
@@ -79,7 +72,7 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   }
   std::vector<rules::Letter> letters;
   if (!o.letters.empty()) {
-    auto l = reg.value()->load_letters(o.letters);
+    auto l = reg->load_letters(o.letters);
     if (!l) {
       std::cerr << "chipgate: --letters: " << l.message() << "\n";
       return kExitFatal;
@@ -89,11 +82,7 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   std::unique_ptr<license::ExactAliasScreener> screener;
   if (book) {
     const auto lists =
-        o.lists.empty()
-            ? std::vector<std::string>{(std::filesystem::path(rules_dir) / ".." / ".." / "data" / "sample-parties.json")
-                                           .lexically_normal()
-                                           .string()}
-            : o.lists;
+        o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
     auto s = license::ExactAliasScreener::load(lists);
     if (!s) {
       std::cerr << "chipgate: --lists: " << s.message() << "\n";
@@ -115,7 +104,7 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   }
   opt.screener = screener.get();
   opt.letters = &letters;
-  auto report = impact::analyse(reg.value(), catalog.value(), book ? &*book : nullptr, opt);
+  auto report = impact::analyse(reg, catalog.value(), book ? &*book : nullptr, opt);
   if (!report) {
     std::cerr << "chipgate: " << report.message() << "\n";
     return kExitFatal;

@@ -24,6 +24,29 @@ Result<std::shared_ptr<rules::Registry>> load_registry(const std::string& flag_v
   return rules::Registry::load(find_rules_dir(flag_value, argv0));
 }
 
+std::string bundled_data_file(const std::string& rules_dir, const std::string& name) {
+  return (std::filesystem::path(rules_dir) / ".." / ".." / "data" / name).lexically_normal().string();
+}
+
+std::shared_ptr<rules::Registry> load_registry_or_report(const std::string& rules_dir) {
+  auto reg = rules::Registry::load(rules_dir);
+  if (!reg) {
+    std::cerr << "chipgate: " << reg.message() << "\n";
+    return nullptr;
+  }
+  return std::move(reg).value();
+}
+
+std::optional<io::Catalog> load_catalog_or_report(const std::string& path) {
+  auto catalog = io::load_catalog(path);
+  if (!catalog) {
+    std::cerr << "chipgate: --catalog: " << catalog.message() << "\n";
+    return std::nullopt;
+  }
+  for (const auto& e : catalog->errors) std::cerr << path << ": " << e.to_string() << "\n";
+  return std::move(catalog).value();
+}
+
 }  // namespace chipgate::cli
 
 int main(int argc, char** argv) {
