@@ -5,10 +5,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "io/catalog.h"
 #include "rules/registry.h"
+#include "screen/screener.h"
 
 namespace chipgate::cli {
 
@@ -28,6 +30,8 @@ std::string bundled_data_file(const std::string& rules_dir, const std::string& n
 // on stderr as "FILE: row N: ...".
 std::shared_ptr<rules::Registry> load_registry_or_report(const std::string& rules_dir);
 std::optional<io::Catalog> load_catalog_or_report(const std::string& path);
+// The fuzzy screener (issue 4) over `lists` with the default word lists, or the problem printed.
+std::unique_ptr<screen::Screener> load_screener_or_report(const std::vector<std::string>& lists, const char* argv0);
 
 void add_classify_command(CLI::App& app, int& exit_code, const char* argv0);
 void add_rules_command(CLI::App& app, int& exit_code, const char* argv0);

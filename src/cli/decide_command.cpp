@@ -49,17 +49,11 @@ int run(const DecideOptions& o, const char* argv0) {
   }
   const auto lists =
       o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
-  // Fuzzy screening (issue 4, src/screen): abbreviations, word order, typos, Chinese script.
-  auto terms = screen::load_terms(screen::find_terms_file("", argv0));
-  if (!terms) {
-    std::cerr << "chipgate: " << terms.message() << "\n";
-    return kExitFatal;
-  }
-  auto screener = screen::Screener::load(lists, terms.value());
-  if (!screener) {
-    std::cerr << "chipgate: --lists: " << screener.message() << "\n";
-    return kExitFatal;
-  }
+  // Fuzzy screening (issue 4, src/screen): abbreviations, word order, typos, Chinese script; each
+  // distinct party screened once per run.
+  auto screener = load_screener_or_report(lists, argv0);
+  if (!screener) return kExitFatal;
+  const license::MemoizingScreener memo(*screener);
   std::vector<rules::Letter> letters;
   if (!o.letters.empty()) {
     auto l = reg->load_letters(o.letters);
@@ -88,7 +82,7 @@ int run(const DecideOptions& o, const char* argv0) {
   std::vector<classify::Item> items;
   items.reserve(catalog->rows.size());
   for (const auto& r : catalog->rows) items.push_back(r.item);
-  const license::OrderDecider decider(reg, items, {o.scenario, screener.value().get(), &letters});
+  const license::OrderDecider decider(reg, items, {o.scenario, &memo, &letters});
   const std::string snapshot = decider.snapshot_id();
 
   io::DecisionSummary summary;

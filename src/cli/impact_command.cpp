@@ -79,16 +79,16 @@ int run(const ImpactCliOptions& o, const char* argv0) {
     }
     letters = std::move(l).value();
   }
-  std::unique_ptr<license::ExactAliasScreener> screener;
+  // The same fuzzy screener as `decide` (each distinct party screened once per run), so an order's
+  // answer in the report is the one `decide` gives.
+  std::unique_ptr<screen::Screener> screener;
+  std::unique_ptr<license::MemoizingScreener> memo;
   if (book) {
     const auto lists =
         o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
-    auto s = license::ExactAliasScreener::load(lists);
-    if (!s) {
-      std::cerr << "chipgate: --lists: " << s.message() << "\n";
-      return kExitFatal;
-    }
-    screener = std::move(s).value();
+    screener = load_screener_or_report(lists, argv0);
+    if (!screener) return kExitFatal;
+    memo = std::make_unique<license::MemoizingScreener>(*screener);
   }
 
   impact::Options opt;
@@ -102,7 +102,7 @@ int run(const ImpactCliOptions& o, const char* argv0) {
     for (std::string id; std::getline(ss, id, ',');)
       if (!id.empty()) opt.compare.push_back(id);
   }
-  opt.screener = screener.get();
+  opt.screener = memo.get();
   opt.letters = &letters;
   auto report = impact::analyse(reg, catalog.value(), book ? &*book : nullptr, opt);
   if (!report) {

@@ -47,6 +47,20 @@ std::optional<io::Catalog> load_catalog_or_report(const std::string& path) {
   return std::move(catalog).value();
 }
 
+std::unique_ptr<screen::Screener> load_screener_or_report(const std::vector<std::string>& lists, const char* argv0) {
+  auto terms = screen::load_terms(screen::find_terms_file("", argv0));
+  if (!terms) {
+    std::cerr << "chipgate: " << terms.message() << "\n";
+    return nullptr;
+  }
+  auto screener = screen::Screener::load(lists, terms.value());
+  if (!screener) {
+    std::cerr << "chipgate: --lists: " << screener.message() << "\n";
+    return nullptr;
+  }
+  return std::move(screener).value();
+}
+
 }  // namespace chipgate::cli
 
 int main(int argc, char** argv) {

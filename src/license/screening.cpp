@@ -114,4 +114,22 @@ std::vector<PartyHit> ExactAliasScreener::screen(std::string_view name, std::str
   return hits;
 }
 
+std::vector<PartyHit> MemoizingScreener::screen(std::string_view name, std::string_view country) const {
+  std::string key;
+  key.reserve(name.size() + country.size() + 1);
+  key.append(name).push_back('\x1f');
+  key.append(country);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  }
+  // Screened outside the lock: two threads may screen the same new party at once; both get the
+  // same answer and one of them is kept.
+  auto hits = inner_.screen(name, country);
+  std::lock_guard lock(mutex_);
+  if (memo_.size() >= max_entries_) memo_.clear();
+  memo_.emplace(std::move(key), hits);
+  return hits;
+}
+
 }  // namespace chipgate::license

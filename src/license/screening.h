@@ -4,8 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -55,6 +57,24 @@ class ExactAliasScreener : public PartyScreener {
   std::vector<Entry> entries_;
   std::vector<std::pair<std::string, std::size_t>> index_;  // normalised name -> entry, sorted
   std::string snapshot_id_;
+};
+
+// Remembers another screener's hits per (name, country). An order book names the same consignees
+// and end users again and again, and a fuzzy query costs ~0.1 ms, so `decide --orders` and the
+// impact report screen each distinct party once per run. Thread-safe; holds at most `max_entries`
+// answers (then starts afresh). Its answers are the wrapped screener's, for the same snapshot.
+class MemoizingScreener : public PartyScreener {
+ public:
+  explicit MemoizingScreener(const PartyScreener& inner, std::size_t max_entries = 200000)
+      : inner_(inner), max_entries_(max_entries) {}
+  std::vector<PartyHit> screen(std::string_view name, std::string_view country) const override;
+  const std::string& snapshot_id() const override { return inner_.snapshot_id(); }
+
+ private:
+  const PartyScreener& inner_;
+  std::size_t max_entries_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, std::vector<PartyHit>> memo_;  // name + '\x1f' + country
 };
 
 }  // namespace chipgate::license
