@@ -615,9 +615,13 @@ Result<RuleFile> read_rule_file(const std::string& path, const std::string& disp
   if (!in) return Result<RuleFile>::error(display_name + ": cannot open file");
   std::ostringstream ss;
   ss << in.rdbuf();
+  return parse_rule_text(ss.str(), display_name);
+}
+
+Result<RuleFile> parse_rule_text(std::string bytes, const std::string& display_name) {
   RuleFile file;
   file.name = display_name;
-  file.bytes = ss.str();
+  file.bytes = std::move(bytes);
   try {
     auto table = std::make_shared<toml::table>(toml::parse(file.bytes, display_name));
     file.table = std::move(table);

@@ -20,6 +20,9 @@ struct RuleFile {
 };
 
 Result<RuleFile> read_rule_file(const std::string& path, const std::string& display_name);
+// The same for content that is not a file (a scenario installed through the API); errors name
+// `display_name` and the line.
+Result<RuleFile> parse_rule_text(std::string bytes, const std::string& display_name);
 
 // Applies `patch` over `base`: tables merge key by key, other values replace. A table with
 // `replace = true` replaces the base table whole; `removed = true` marks an element deleted.

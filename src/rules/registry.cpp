@@ -1,6 +1,7 @@
 #include "rules/registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 
@@ -140,6 +141,85 @@ Result<std::shared_ptr<Registry>> Registry::load(const std::string& dir) {
       if (!rs) return rs.status();
     }
   }
+  return reg;
+}
+
+namespace {
+
+// A scenario name is also a file name and part of rule-set labels ("VERSION+NAME"): letters,
+// digits, '-', '_' and '.', at most 64, not starting with '.'.
+bool valid_scenario_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  for (const char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Registry>> Registry::with_scenario(const std::string& toml_text,
+                                                          const std::string& expected_name,
+                                                          ScenarioProblem* problem) const {
+  using R = Result<std::shared_ptr<Registry>>;
+  ScenarioProblem ignored;
+  ScenarioProblem& kind = problem ? *problem : ignored;
+  kind = ScenarioProblem::kSyntax;
+  std::string name = expected_name;
+  if (name.empty()) {
+    auto probe = detail::parse_rule_text(toml_text, "scenario");
+    if (!probe) return probe.status();
+    kind = ScenarioProblem::kInvalid;
+    const auto* sc = probe->table->get("scenario");
+    const auto* n = sc && sc->is_table() ? sc->as_table()->get("name") : nullptr;
+    if (!n || !n->is_string())
+      return R::error("scenario:1: scenario.name: missing (the [scenario] table must name the scenario)");
+    name = n->value<std::string>().value();
+  }
+  kind = ScenarioProblem::kInvalid;
+  if (!valid_scenario_name(name))
+    return R::error(
+        "scenario.name: '" + name +
+        "' is not a valid scenario name (letters, digits, '-', '_', '.'; at most 64; not starting with '.')");
+  if (impl_->scenario_by_name.count(name)) {
+    kind = ScenarioProblem::kExists;
+    return R::error("scenario '" + name + "' already exists");
+  }
+  kind = ScenarioProblem::kSyntax;
+  auto file = detail::parse_rule_text(toml_text, "scenarios/" + name + ".toml");
+  if (!file) return file.status();
+  kind = ScenarioProblem::kInvalid;
+  auto info = detail::compile_scenario_info(file.value());
+  if (!info) return info.status();
+  for (const auto& ref : {info->pinned_base, info->min_version})
+    if (!ref.empty() && !impl_->version_infos.count(ref))
+      return R::error(info->source.to_string() + ": scenario: no version '" + ref + "'");
+
+  std::shared_ptr<Registry> reg(new Registry());
+  reg->dir_ = dir_;
+  reg->versions_ = versions_;
+  reg->scenario_infos_ = scenario_infos_;
+  auto& impl = *reg->impl_;
+  impl.version_files = impl_->version_files;
+  impl.scenario_files = impl_->scenario_files;
+  impl.version_infos = impl_->version_infos;
+  impl.countries = impl_->countries;
+  impl.scenario_by_name = impl_->scenario_by_name;
+  {
+    std::lock_guard lock(impl_->cache_mutex);
+    impl.scenario_cache = impl_->scenario_cache;  // immutable rule sets, shared
+  }
+  reg->scenario_infos_.push_back(info.value());
+  impl.scenario_by_name.emplace(name, info.value());
+  impl.scenario_files.emplace(name, std::move(file).value());
+  // As at load: the patch must resolve over every version it can meet.
+  for (const auto& v : reg->versions_) {
+    if (!info->pinned_base.empty() && info->pinned_base != v->version.id) continue;
+    if (!info->min_version.empty() && v->version.effective < impl.version_infos.at(info->min_version).effective)
+      continue;
+    auto rs = reg->resolve(v->version.id, name);
+    if (!rs) return rs.status();
+  }
+  kind = ScenarioProblem::kNone;
   return reg;
 }
 

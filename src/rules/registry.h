@@ -36,6 +36,15 @@ class Registry {
   // resolved per version when a letter is applied).
   Result<std::vector<Letter>> load_letters(const std::string& path) const;
 
+  // A new registry: this one plus a scenario given as TOML text (installed through the API rather
+  // than as a file), validated exactly like DIR/scenarios/NAME.toml at load: the [scenario] table,
+  // its base/min_version, and the patch compiled over every version it can meet. `expected_name`
+  // ("" = take it from the text) must match [scenario].name. Errors read
+  // "scenarios/NAME.toml:LINE: path: problem"; `problem` (optional) says which kind of error it was.
+  enum class ScenarioProblem { kNone, kSyntax, kInvalid, kExists };
+  Result<std::shared_ptr<Registry>> with_scenario(const std::string& toml_text, const std::string& expected_name = "",
+                                                  ScenarioProblem* problem = nullptr) const;
+
   // The version in force on `date`, or nullptr before the first version took effect.
   RuleSetPtr in_force(Date date) const;
   RuleSetPtr version(const std::string& id) const;

@@ -19,6 +19,7 @@ std::string_view access_name(Access access) {
 const std::vector<Route>& routes() {
   // /metrics needs a key (viewer): request volumes and error rates are operational data.
   // /openapi.json is public: it describes the API and holds no data.
+  // The admin routes /v1/keys and POST /v1/scenarios are answered by server/admin.cpp.
   static const std::vector<Route> table = {
       {"POST", "/v1/classify", Access::kAnalyst}, {"POST", "/v1/decide", Access::kAnalyst},
       {"POST", "/v1/screen", Access::kAnalyst},   {"GET", "/v1/decisions/{id}", Access::kViewer},
@@ -26,6 +27,8 @@ const std::vector<Route>& routes() {
       {"GET", "/v1/lists", Access::kViewer},      {"POST", "/v1/lists", Access::kAdmin},
       {"GET", "/healthz", Access::kPublic},       {"GET", "/readyz", Access::kPublic},
       {"GET", "/metrics", Access::kViewer},       {"GET", "/openapi.json", Access::kPublic},
+      {"POST", "/v1/keys", Access::kAdmin},       {"DELETE", "/v1/keys/{id}", Access::kAdmin},
+      {"GET", "/v1/keys", Access::kAdmin},        {"POST", "/v1/scenarios", Access::kAdmin},
   };
   return table;
 }

@@ -13,7 +13,7 @@ enum class Access { kPublic, kViewer, kAnalyst, kAdmin };
 std::string_view access_name(Access access);  // "public", "viewer", "analyst", "admin"
 
 struct Route {
-  std::string method;  // "GET", "POST"
+  std::string method;  // "GET", "POST", "DELETE"
   std::string path;    // OpenAPI path template: "/v1/decisions/{id}"
   Access access;
 };

@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -181,7 +182,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
   auto engine = std::make_shared<Engine>();
   engine->screener = std::move(screener).value();
   engine->list_paths = s->options_.lists;
+  engine->registry = s->registry_;
   s->engine_ = std::move(engine);
+  if (auto st = s->sync_with_store(); !st) return R::error("--db: " + st.message());
   return R(std::move(s));
 }
 
@@ -195,7 +198,7 @@ Result<const license::OrderDecider*> Service::decider(const Engine& engine, cons
   auto it = engine.deciders.find(scenario);
   if (it != engine.deciders.end()) return it->second.get();
   auto d = std::make_unique<license::OrderDecider>(
-      registry_, items_, license::OrderDecider::Options{scenario, engine.screener.get(), &letters_});
+      engine.registry, items_, license::OrderDecider::Options{scenario, engine.screener.get(), &letters_});
   if (auto st = d->check(); !st) return Result<const license::OrderDecider*>::error(st.message());
   const license::OrderDecider* out = d.get();
   engine.deciders.emplace(scenario, std::move(d));
@@ -284,6 +287,7 @@ Response Service::deny(const Request& request, const Route& route, int status, c
 Response Service::dispatch(const Route& route, const std::string& param, const Request& request,
                            const store::ApiKeyInfo* key) {
   const std::string actor = key ? key->id : "anonymous";
+  if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
   if (route.method == "POST" && !request.content_type.empty() && request.content_type.find("json") == std::string::npos)
     return error_response(415, "unsupported_media_type",
                           "the body must be JSON (Content-Type: application/json), not " + request.content_type);
@@ -308,9 +312,9 @@ Response Service::classify(const Request& request, const std::string& actor) {
   if (!when) return error_response(err);
   auto req = parse_classify_request(request.body, options_.limits, err);
   if (!req) return error_response(err);
-  auto rs = registry_->resolve(when->date, when->scenario);
-  if (!rs) return error_response(400, "invalid_request", "scenario: " + rs.message(), {{"scenario", rs.message()}});
   auto eng = engine();
+  auto rs = eng->registry->resolve(when->date, when->scenario);
+  if (!rs) return error_response(400, "invalid_request", "scenario: " + rs.message(), {{"scenario", rs.message()}});
   auto base = decider(*eng, "");
   std::vector<FieldError> problems;
   for (std::size_t i = 0; i < req->items.size(); ++i) {
@@ -474,6 +478,7 @@ Response Service::get_decision(const std::string& id_text) {
 
 Response Service::rules_list() {
   // The shape of `chipgate rules list --format json`, plus the version in force today.
+  const auto registry = engine()->registry;  // with the installed scenarios
   ojson j = {{"versions", ojson::array()}, {"scenarios", ojson::array()}};
   for (const auto& v : registry_->versions())
     j["versions"].push_back({{"id", v->version.id},
@@ -482,7 +487,7 @@ Response Service::rules_list() {
                              {"title", v->version.title},
                              {"enforced", v->version.enforced},
                              {"hash", v->hash}});
-  for (const auto& s : registry_->scenarios())
+  for (const auto& s : registry->scenarios())
     j["scenarios"].push_back({{"name", s.name},
                               {"title", s.title},
                               {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
@@ -493,12 +498,17 @@ Response Service::rules_list() {
 
 Response Service::scenarios_list() {
   ojson arr = ojson::array();
-  for (const auto& s : registry_->scenarios())
+  const auto& from_files = registry_->scenarios();
+  for (const auto& s : engine()->registry->scenarios()) {
+    const bool file = std::any_of(from_files.begin(), from_files.end(),
+                                  [&](const rules::ScenarioInfo& f) { return f.name == s.name; });
     arr.push_back({{"name", s.name},
                    {"title", s.title},
                    {"description", s.description},
                    {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base},
-                   {"min_version", s.min_version}});
+                   {"min_version", s.min_version},
+                   {"source", file ? "rules" : "installed"}});
+  }
   return json_response(200, ojson{{"scenarios", std::move(arr)}});
 }
 
@@ -534,6 +544,7 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   auto engine = std::make_shared<Engine>();
   engine->screener = std::move(screener).value();
   engine->list_paths = req->paths;
+  engine->registry = this->engine()->registry;
   {
     std::lock_guard elock(engine_mutex_);
     engine_ = std::move(engine);

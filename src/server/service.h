@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,8 @@ class Service {
   struct Engine {
     std::shared_ptr<const license::PartyScreener> screener;
     std::vector<std::string> list_paths;
+    // The rules directory's registry plus the scenarios installed in the store (server/admin.cpp).
+    std::shared_ptr<const rules::Registry> registry;
     mutable std::mutex deciders_mutex;
     mutable std::map<std::string, std::unique_ptr<license::OrderDecider>> deciders;  // by scenario
   };
@@ -105,6 +108,18 @@ class Service {
   Response healthz();
   Response readyz();
 
+  // Administration (server/admin.cpp): keys, installed scenarios, and what is recorded at start.
+  std::optional<Response> dispatch_admin(const Route& route, const std::string& param, const Request& request,
+                                         const std::string& actor);
+  Response keys_create(const Request& request, const std::string& actor);
+  Response keys_list();
+  Response keys_revoke(const std::string& id, const std::string& actor);
+  Response scenarios_post(const Request& request, const std::string& actor);
+  // At start: loads the scenarios installed in the store, records the rule versions in use (once
+  // per rule-set hash) and the catalog's products (when they changed).
+  Status sync_with_store();
+  void use_registry(std::shared_ptr<const rules::Registry> registry);  // replaces the engine's registry
+
   Response deny(const Request& request, const Route& route, int status, const std::string& reason,
                 const std::string& actor);
   void log(const std::string& line) const;
@@ -116,7 +131,7 @@ class Service {
   std::vector<rules::Letter> letters_;
   mutable std::mutex engine_mutex_;
   std::shared_ptr<const Engine> engine_;
-  std::mutex import_mutex_;  // one list import at a time
+  std::mutex import_mutex_;  // one list import or scenario install at a time
   Metrics metrics_;
   std::atomic<bool> draining_{false};
 };

@@ -802,6 +802,11 @@ Result<std::int64_t> Store::record_rules_install(const std::string& actor, const
   using R = Result<std::int64_t>;
   if (install.rule_set_id.empty()) return R::error("rule_set_id: empty");
   if (Status s = check_text("scenario", install.scenario); !s) return R(s);
+  if (!install.toml.empty()) {
+    if (install.scenario.empty()) return R::error("toml: given without a scenario name");
+    if (Status s = check_text("toml", install.toml); !s) return R(s);
+  }
+  const std::string toml_sha256 = install.toml.empty() ? "" : sha256_hex(install.toml);
   AuditEvent ev{actor,
                 "rules.install",
                 {{"rule_set_id", install.rule_set_id}, {"scenario", install.scenario}, {"details", install.details}},
@@ -809,11 +814,32 @@ Result<std::int64_t> Store::record_rules_install(const std::string& actor, const
                 install.rule_set_id,
                 install.rule_set_hash,
                 ""};
+  if (!install.toml.empty()) {
+    ev.inputs["toml"] = install.toml;  // the content itself is under the chain
+    ev.inputs["toml_sha256"] = toml_sha256;
+  }
   auto p = prepare(ev);
   if (!p) return R(p.status());
   return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
+    if (!install.toml.empty()) {
+      // Checked inside the write transaction (which holds the chain lock on both backends), so two
+      // instances installing the same name cannot both succeed.
+      if (Status s = impl_->lock_chain(c); !s) return R(s);
+      auto existing = c.query("SELECT toml_sha256 FROM installed_scenarios WHERE name = $1", {install.scenario});
+      if (!existing) return R(existing.status());
+      if (!existing->empty())
+        return R::error("scenario '" + install.scenario + "' is already installed (toml sha256 " +
+                        to_str((*existing)[0][0]) + ")");
+    }
     auto audit_id = impl_->append_one(c, p.value());
     if (!audit_id) return audit_id;
+    if (!install.toml.empty()) {
+      auto r = c.query(
+          "INSERT INTO installed_scenarios (name, toml, toml_sha256, installed, actor, audit_id) "
+          "VALUES ($1, $2, $3, $4, $5, $6)",
+          {install.scenario, install.toml, toml_sha256, now_utc(), actor, audit_id.value()});
+      if (!r) return R(r.status());
+    }
     auto r = c.query(
         "INSERT INTO rule_versions (rule_set_id, rule_set_hash, scenario, installed, actor, audit_id) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
@@ -830,6 +856,19 @@ Result<std::vector<RuleVersionRecord>> Store::rule_versions() {
         "SELECT rule_set_id, rule_set_hash, scenario, installed, actor, audit_id FROM rule_versions ORDER BY seq DESC");
     if (!r) return R(r.status());
     std::vector<RuleVersionRecord> out;
+    for (const auto& row : r.value())
+      out.push_back({to_str(row[0]), to_str(row[1]), to_str(row[2]), to_str(row[3]), to_str(row[4]), to_int(row[5])});
+    return out;
+  });
+}
+
+Result<std::vector<InstalledScenario>> Store::installed_scenarios() {
+  using R = Result<std::vector<InstalledScenario>>;
+  return impl_->read<std::vector<InstalledScenario>>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "SELECT name, toml, toml_sha256, installed, actor, audit_id FROM installed_scenarios ORDER BY audit_id");
+    if (!r) return R(r.status());
+    std::vector<InstalledScenario> out;
     for (const auto& row : r.value())
       out.push_back({to_str(row[0]), to_str(row[1]), to_str(row[2]), to_str(row[3]), to_str(row[4]), to_int(row[5])});
     return out;

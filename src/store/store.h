@@ -155,6 +155,19 @@ struct RuleInstall {
   std::string rule_set_hash;
   std::string scenario;  // "" for none
   nlohmann::json details = nlohmann::json::object();
+  // A scenario installed through the API: its TOML text, kept (with its SHA-256) in
+  // installed_scenarios and in the audit record's inputs. "" for rules read from files. A name is
+  // installed once: a second install of the same name fails ("already installed") and writes nothing.
+  std::string toml = {};
+};
+
+struct InstalledScenario {
+  std::string name;
+  std::string toml;         // exactly as installed
+  std::string toml_sha256;  // hex SHA-256 of `toml`
+  std::string installed;    // UTC timestamp
+  std::string actor;
+  std::int64_t audit_id = 0;
 };
 
 struct RuleVersionRecord {
@@ -225,6 +238,8 @@ class Store {
   // Rule versions / scenarios installed (audited).
   Result<std::int64_t> record_rules_install(const std::string& actor, const RuleInstall& install);
   Result<std::vector<RuleVersionRecord>> rule_versions();  // newest first
+  // Scenarios installed with RuleInstall::toml, in installation order.
+  Result<std::vector<InstalledScenario>> installed_scenarios();
 
   // Catalog (upsert by id, audited as one "catalog.import" record).
   Result<std::int64_t> put_products(const std::string& actor, const std::vector<ProductRecord>& products);

@@ -1,5 +1,6 @@
-// The real `chipgate serve` binary: killed with SIGKILL under concurrent decide load, every decision
-// it acknowledged is in the store and the audit chain verifies; stopped with SIGTERM, it answers the
+// The real `chipgate serve` binary, on each backend (SQLite always; PostgreSQL when CHIPGATE_TEST_PG
+// is set, see test_db.h): killed with SIGKILL under concurrent decide load, every decision it
+// acknowledged is in the store and the audit chain verifies; stopped with SIGTERM, it answers the
 // requests it accepted and exits 0.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "store/store.h"
+#include "test_db.h"
 #include "test_support.h"
 
 namespace chipgate::server {
@@ -131,9 +133,23 @@ void expect_all_durable(const std::string& db_spec, const Load& load) {
   EXPECT_GE(v->records, static_cast<std::int64_t>(load.acknowledged.size()));
 }
 
-TEST(ServeProcess, SigkillUnderLoadLosesNoAcknowledgedDecision) {
+// The process tests that use a store run once per backend, each on its own fresh store.
+class ServeProcess : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string skip, error;
+    if (!db_.create(GetParam(), skip, error)) {
+      if (!error.empty()) FAIL() << error;
+      GTEST_SKIP() << skip;
+    }
+  }
+  void TearDown() override { db_.drop(); }
+  testing::TestDb db_;
+};
+
+TEST_P(ServeProcess, SigkillUnderLoadLosesNoAcknowledgedDecision) {
   const std::string dir = test::temp_dir();
-  const std::string spec = "sqlite:" + dir + "/chipgate.db";
+  const std::string spec = db_.spec;
   const std::string key = make_key(spec);
   ASSERT_FALSE(key.empty());
   ServerProcess server;
@@ -149,13 +165,13 @@ TEST(ServeProcess, SigkillUnderLoadLosesNoAcknowledgedDecision) {
   ASSERT_GT(load.acknowledged.size(), 0u) << server.err();
   expect_all_durable(spec, load);
   // The CLI's own check of the chain agrees.
-  auto verify = test::run_cli("audit verify --db " + spec);
+  auto verify = test::run_cli("audit verify --db " + testing::shell_quote(spec));
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
-TEST(ServeProcess, SigtermFinishesInFlightRequestsAndExitsZero) {
+TEST_P(ServeProcess, SigtermFinishesInFlightRequestsAndExitsZero) {
   const std::string dir = test::temp_dir();
-  const std::string spec = "sqlite:" + dir + "/chipgate.db";
+  const std::string spec = db_.spec;
   const std::string key = make_key(spec);
   ASSERT_FALSE(key.empty());
   ServerProcess server;
@@ -173,7 +189,10 @@ TEST(ServeProcess, SigtermFinishesInFlightRequestsAndExitsZero) {
   expect_all_durable(spec, load);
 }
 
-TEST(ServeProcess, BadDbSpecIsAClearStartupError) {
+INSTANTIATE_TEST_SUITE_P(Backends, ServeProcess, testing::backends(),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST(ServeStartup, BadDbSpecIsAClearStartupError) {
   auto r = test::run_cli("serve --port 0 --db postgresql://127.0.0.1:1/nonexistent --rules " + test::rules_dir());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--db"), std::string::npos) << r.err;

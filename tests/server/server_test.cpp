@@ -1,6 +1,7 @@
-// The HTTP API end to end over a real loopback socket: an in-process server (port 0) with an SQLite
-// store in a temporary directory, called with cpp-httplib's client. Every route, the auth paths,
-// bad input, decisions fetched back by id, the same output as the CLI, the OpenAPI document.
+// The HTTP API end to end over a real loopback socket: an in-process server (port 0) per test, on a
+// fresh store of each backend (SQLite always; PostgreSQL when CHIPGATE_TEST_PG is set, see
+// test_db.h), called with cpp-httplib's client. Every route, the auth paths, bad input, decisions
+// fetched back by id, the same output as the CLI, the OpenAPI document.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -13,6 +14,7 @@
 #include "server/http_server.h"
 #include "server/routes.h"
 #include "server/service.h"
+#include "server_fixture.h"
 #include "store/store.h"
 #include "test_support.h"
 
@@ -20,136 +22,9 @@ namespace chipgate::server {
 namespace {
 
 using json = nlohmann::json;
+using namespace testing;  // server_fixture.h
 
-// One server for the whole suite (starting one costs the rule load).
-struct Fixture {
-  std::string dir;
-  std::shared_ptr<store::Store> db;
-  std::shared_ptr<Service> service;
-  std::unique_ptr<HttpServer> http;
-  std::thread thread;
-  int port = 0;
-  std::string admin, analyst, viewer, revoked, expired;
-  std::vector<std::string> log;
-  std::mutex log_mutex;
-
-  Fixture() {
-    dir = test::temp_dir();
-    // CHIPGATE_SERVER_TEST_DB runs the suite against another store, e.g. PostgreSQL:
-    //   scripts/with-postgres.sh sh -c 'CHIPGATE_SERVER_TEST_DB=$CHIPGATE_TEST_PG
-    //   build/tests/server/chipgate_server_tests'
-    // (one process, tests in sequence: the database is shared by the tests, which only compare counts).
-    const char* other = std::getenv("CHIPGATE_SERVER_TEST_DB");
-    auto opened = store::Store::open(other && *other ? std::string(other) : "sqlite:" + dir + "/chipgate.db");
-    if (!opened) throw std::runtime_error(opened.message());
-    db = std::move(opened).value();
-    auto key = [&](store::Role role, std::optional<Date> expires = std::nullopt) {
-      auto k = db->create_key("test", role, "test key", expires);
-      if (!k) throw std::runtime_error(k.message());
-      return k.value();
-    };
-    admin = key(store::Role::admin).secret;
-    analyst = key(store::Role::analyst).secret;
-    viewer = key(store::Role::viewer).secret;
-    auto r = key(store::Role::analyst);
-    revoked = r.secret;
-    if (auto st = db->revoke_key("test", r.info.id); !st) throw std::runtime_error(st.message());
-    expired = key(store::Role::analyst, Date::parse("2020-01-01").value()).secret;
-
-    ServiceOptions o;
-    o.rules_dir = test::rules_dir();
-    o.catalog = test::source_path("data/sample-catalog.csv");
-    o.letters = test::source_path("data/sample-letters.toml");
-    o.lists = {test::source_path("data/sample-parties.json")};
-    o.terms_file = test::source_path("data/screening/terms.toml");
-    o.limits.max_body_bytes = 64 * 1024;
-    o.limits.max_batch = 50;
-    o.log = [this](const std::string& line) {
-      std::lock_guard lock(log_mutex);
-      log.push_back(line);
-    };
-    auto s = Service::create(o, db);
-    if (!s) throw std::runtime_error(s.message());
-    service = std::shared_ptr<Service>(std::move(s).value());
-    HttpOptions ho;
-    ho.port = 0;
-    ho.threads = 8;
-    http = std::make_unique<HttpServer>(service, ho);
-    auto p = http->bind();
-    if (!p) throw std::runtime_error(p.message());
-    port = p.value();
-    thread = std::thread([this] { (void)http->run(); });
-  }
-  ~Fixture() {
-    http->stop();
-    thread.join();
-  }
-  bool logged(const std::string& needle) {
-    std::lock_guard lock(log_mutex);
-    for (const auto& l : log)
-      if (l.find(needle) != std::string::npos) return true;
-    return false;
-  }
-};
-
-Fixture& fx() {
-  static Fixture* f = new Fixture();  // lives until the process ends; the server thread is joined at exit
-  return *f;
-}
-
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::string content_type;
-  std::string www_authenticate;
-  json j() const { return json::parse(body, nullptr, false); }
-};
-
-Reply call(const std::string& method, const std::string& path, const std::string& key = "",
-           const std::string& body = "", const std::string& content_type = "application/json") {
-  httplib::Client c("127.0.0.1", fx().port);
-  c.set_read_timeout(30, 0);
-  httplib::Headers h;
-  if (!key.empty()) h.emplace("Authorization", "Bearer " + key);
-  httplib::Result r = method == "GET"    ? c.Get(path.c_str(), h)
-                      : method == "POST" ? c.Post(path.c_str(), h, body, content_type.c_str())
-                                         : c.Delete(path.c_str(), h);
-  Reply out;
-  if (!r) return out;
-  out.status = r->status;
-  out.body = r->body;
-  out.content_type = r->get_header_value("Content-Type");
-  out.www_authenticate = r->get_header_value("WWW-Authenticate");
-  return out;
-}
-
-// PO-1002 of data/sample-orders.csv: 8 H100 to an AI lab in China.
-const char* kOrderCn =
-    R"({"order_id":"PO-1002","line":"1","date":"2026-11-25","product_id":"nvidia-h100-sxm5-80gb","quantity":8,)"
-    R"("value_usd":240000,"ship_to":"CN","consignee":"Example Trading Co.","end_user":"Example AI Lab",)"
-    R"("end_user_country":"CN","end_user_hq_country":"CN","exporter":"NVIDIA"})";
-// PO-1001: the same GPUs to a cloud in Germany.
-const char* kOrderDe =
-    R"({"order_id":"PO-1001","line":"1","date":"2026-11-25","product_id":"nvidia-h100-sxm5-80gb","quantity":8,)"
-    R"("value_usd":240000,"ship_to":"DE","consignee":"Example Cloud GmbH","end_user":"Example Cloud GmbH",)"
-    R"("end_user_country":"DE","end_user_hq_country":"DE","exporter":"NVIDIA"})";
-
-std::int64_t audit_count() {
-  auto recs = fx().db->audit_records(1, 1000000);
-  return recs ? static_cast<std::int64_t>(recs->size()) : -1;
-}
-
-std::int64_t last_decision_id() {
-  auto recs = fx().db->audit_records(1, 1000000);
-  std::int64_t found = 0;
-  for (std::int64_t id = 1; recs && id <= static_cast<std::int64_t>(recs->size()) + 1; ++id) {
-    auto d = fx().db->get_decision(id);
-    if (d && d.value()) found = id;
-  }
-  return found;
-}
-
-TEST(Server, HealthAndReadinessNeedNoKey) {
+TEST_P(ServerTest, HealthAndReadinessNeedNoKey) {
   auto h = call("GET", "/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.j()["status"], "ok");
@@ -159,7 +34,7 @@ TEST(Server, HealthAndReadinessNeedNoKey) {
   EXPECT_GT(r.j()["rule_versions"].get<int>(), 0);
 }
 
-TEST(Server, UnknownRouteIs404AndWrongMethodIs405) {
+TEST_P(ServerTest, UnknownRouteIs404AndWrongMethodIs405) {
   auto r = call("GET", "/v1/nothing", fx().analyst);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.j()["error"]["code"], "not_found");
@@ -168,7 +43,7 @@ TEST(Server, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_EQ(r.j()["error"]["code"], "method_not_allowed");
 }
 
-TEST(Server, NoKeyIs401WithReasonAndIsAudited) {
+TEST_P(ServerTest, NoKeyIs401WithReasonAndIsAudited) {
   const auto before = audit_count();
   auto r = call("POST", "/v1/decide", "", kOrderCn);
   EXPECT_EQ(r.status, 401);
@@ -184,7 +59,7 @@ TEST(Server, NoKeyIs401WithReasonAndIsAudited) {
   EXPECT_TRUE(fx().logged("401 unauthenticated: POST /v1/decide"));
 }
 
-TEST(Server, BadRevokedAndExpiredKeysAre401) {
+TEST_P(ServerTest, BadRevokedAndExpiredKeysAre401) {
   auto r = call("GET", "/v1/rules", "cg_" + std::string(64, '0'));
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.j()["error"]["message"].get<std::string>().find("unknown"), std::string::npos) << r.body;
@@ -202,7 +77,7 @@ TEST(Server, BadRevokedAndExpiredKeysAre401) {
   EXPECT_NE(raw->body.find("malformed Authorization"), std::string::npos);
 }
 
-TEST(Server, RolesAreEnforced) {
+TEST_P(ServerTest, RolesAreEnforced) {
   // viewer on an admin route and on an analyst route: 403 with the roles named.
   auto r = call("POST", "/v1/lists", fx().viewer, R"({"paths":["x"]})");
   EXPECT_EQ(r.status, 403);
@@ -219,7 +94,7 @@ TEST(Server, RolesAreEnforced) {
   EXPECT_TRUE(fx().logged("403 forbidden: POST /v1/lists"));
 }
 
-TEST(Server, DecideIsRecordedAndFetchedBackById) {
+TEST_P(ServerTest, DecideIsRecordedAndFetchedBackById) {
   auto r = call("POST", "/v1/decide", fx().analyst, kOrderCn);
   ASSERT_EQ(r.status, 200) << r.body;
   json d = r.j();
@@ -246,7 +121,7 @@ TEST(Server, DecideIsRecordedAndFetchedBackById) {
   EXPECT_EQ(bad.j()["error"]["fields"][0]["field"], "id");
 }
 
-TEST(Server, DecideEqualsTheCli) {
+TEST_P(ServerTest, DecideEqualsTheCli) {
   const std::string dir = test::temp_dir();
   test::write_file(dir + "/orders.jsonl", std::string(kOrderCn) + "\n" + kOrderDe + "\n");
   auto cli = test::run_cli(
@@ -267,7 +142,7 @@ TEST(Server, DecideEqualsTheCli) {
   }
 }
 
-TEST(Server, DecideBatchHasTheCliJsonShapeAndDistinctIds) {
+TEST_P(ServerTest, DecideBatchHasTheCliJsonShapeAndDistinctIds) {
   const std::string body = std::string("[") + kOrderCn + "," + kOrderDe + "]";
   auto r = call("POST", "/v1/decide", fx().analyst, body);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -282,7 +157,7 @@ TEST(Server, DecideBatchHasTheCliJsonShapeAndDistinctIds) {
   EXPECT_EQ(b, a + 1);  // one transaction, ids in input order
 }
 
-TEST(Server, BadDecideInputIs4xxAndNothingIsRecorded) {
+TEST_P(ServerTest, BadDecideInputIs4xxAndNothingIsRecorded) {
   const auto before = audit_count();
   struct Case {
     std::string body;
@@ -323,7 +198,7 @@ TEST(Server, BadDecideInputIs4xxAndNothingIsRecorded) {
   EXPECT_EQ(audit_count(), before);  // none of these wrote anything
 }
 
-TEST(Server, HugeBodiesAndBatchesAre413) {
+TEST_P(ServerTest, HugeBodiesAndBatchesAre413) {
   // The fixture's limits: 64 KiB body, 50 elements.
   std::string huge = R"({"order_id":")" + std::string(200 * 1024, 'x') + R"(","product_id":"p","ship_to":"CN"})";
   auto r = call("POST", "/v1/decide", fx().analyst, huge);
@@ -337,7 +212,7 @@ TEST(Server, HugeBodiesAndBatchesAre413) {
   EXPECT_EQ(r.j()["error"]["code"], "batch_too_large");
 }
 
-TEST(Server, SqlLookingStringsAreDataNotCode) {
+TEST_P(ServerTest, SqlLookingStringsAreDataNotCode) {
   json order = json::parse(kOrderDe);
   order["order_id"] = "x'); DROP TABLE decisions; --";
   order["consignee"] = "Robert'); DELETE FROM audit_log; --";
@@ -352,7 +227,7 @@ TEST(Server, SqlLookingStringsAreDataNotCode) {
   EXPECT_TRUE(v->ok) << v->problem;
 }
 
-TEST(Server, ClassifyEqualsTheCli) {
+TEST_P(ServerTest, ClassifyEqualsTheCli) {
   const std::string item = R"({"id":"x","kind":"gpu","datacenter":true,"rates":{"fp8":1979},"die_area_mm2":814})";
   auto cli =
       test::run_cli("classify --json '" + item + "' --date 2025-06-01 --format jsonl --rules " + test::rules_dir());
@@ -373,7 +248,7 @@ TEST(Server, ClassifyEqualsTheCli) {
   EXPECT_EQ(batch.j()[1]["status"], "not_controlled");  // TPP 10 x 8 x 2 = 160, far below every threshold
 }
 
-TEST(Server, ScreenFindsAListedPartyAndClearsAnUnlistedOne) {
+TEST_P(ServerTest, ScreenFindsAListedPartyAndClearsAnUnlistedOne) {
   auto r = call(
       "POST", "/v1/screen", fx().analyst,
       R"([{"id":"a","name":"Huawei Technologies Co., Ltd.","country":"CN"},{"id":"b","name":"Nobody Particular GmbH"}])");
@@ -390,7 +265,7 @@ TEST(Server, ScreenFindsAListedPartyAndClearsAnUnlistedOne) {
   EXPECT_EQ(bad.j()["error"]["fields"][0]["field"], "name");
 }
 
-TEST(Server, RulesScenariosAndLists) {
+TEST_P(ServerTest, RulesScenariosAndLists) {
   auto rules = call("GET", "/v1/rules", fx().viewer);
   ASSERT_EQ(rules.status, 200);
   auto cli = test::run_cli("rules list --format json --rules " + test::rules_dir());
@@ -409,7 +284,7 @@ TEST(Server, RulesScenariosAndLists) {
   EXPECT_FALSE(before.empty());
 }
 
-TEST(Server, AdminImportsListsAndScreeningUsesThem) {
+TEST_P(ServerTest, AdminImportsListsAndScreeningUsesThem) {
   // A one-entry list written for this test: after the import, that name is a hit and Huawei is not.
   const std::string dir = test::temp_dir();
   test::write_file(
@@ -433,7 +308,7 @@ TEST(Server, AdminImportsListsAndScreeningUsesThem) {
   ASSERT_EQ(back.status, 201) << back.body;
 }
 
-TEST(Server, MetricsCountRequestsByRouteAndStatus) {
+TEST_P(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   call("GET", "/healthz");
   call("POST", "/v1/decide", "", kOrderCn);  // a 401
   auto m = call("GET", "/metrics", fx().viewer);
@@ -449,7 +324,7 @@ TEST(Server, MetricsCountRequestsByRouteAndStatus) {
   EXPECT_EQ(call("GET", "/metrics").status, 401);  // metrics need a key
 }
 
-TEST(OpenApi, ServedDocumentIsTheRepositoryFile) {
+TEST_P(ServerTest, OpenApiServedDocumentIsTheRepositoryFile) {
   auto r = call("GET", "/openapi.json");  // public
   ASSERT_EQ(r.status, 200);
   std::ifstream in(CHIPGATE_OPENAPI_JSON);
@@ -459,7 +334,7 @@ TEST(OpenApi, ServedDocumentIsTheRepositoryFile) {
   EXPECT_EQ(json::parse(r.body)["openapi"].get<std::string>().substr(0, 2), "3.");
 }
 
-TEST(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedRouteExists) {
+TEST_P(ServerTest, OpenApiEveryRouteIsDocumentedAndEveryDocumentedRouteExists) {
   ASSERT_EQ(call("POST", "/v1/decide", fx().analyst, kOrderDe).status, 200);  // so that a decision exists
   std::ifstream in(CHIPGATE_OPENAPI_JSON);
   const json doc = json::parse(in);
@@ -489,6 +364,9 @@ TEST(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedRouteExists) {
   }
   EXPECT_EQ(documented, registered);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, testing::backends(),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace chipgate::server

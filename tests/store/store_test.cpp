@@ -30,13 +30,14 @@ using testing::StoreTest;
 // ---- migrations ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, MigrationsOnEmptyDatabaseReachTheLatestVersion) {
-  // One migration file per backend exists (0001_initial.sql), so the schema version is 1.
-  ASSERT_EQ(sqlite_migrations().size(), 1u);
-  ASSERT_EQ(postgresql_migrations().size(), 1u);
+  // Two migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql), so the
+  // schema version is 2.
+  ASSERT_EQ(sqlite_migrations().size(), 2u);
+  ASSERT_EQ(postgresql_migrations().size(), 2u);
   auto v = store_->schema_version();
   ASSERT_TRUE(v) << v.message();
-  EXPECT_EQ(v.value(), 1);
-  EXPECT_EQ(count("schema_version"), 1);
+  EXPECT_EQ(v.value(), 2);
+  EXPECT_EQ(count("schema_version"), 2);
   // An empty chain verifies, with the all-zero head.
   auto rep = store_->verify_audit();
   ASSERT_TRUE(rep) << rep.message();
@@ -51,8 +52,8 @@ TEST_P(StoreTest, ReopeningAnExistingDatabaseKeepsDataAndDoesNotReapply) {
   store_.reset();
   auto again = Store::open(spec_);
   ASSERT_TRUE(again) << again.message();
-  EXPECT_EQ(again.value()->schema_version().value(), 1);
-  EXPECT_EQ(count("schema_version"), 1);  // not applied twice
+  EXPECT_EQ(again.value()->schema_version().value(), 2);
+  EXPECT_EQ(count("schema_version"), 2);  // not applied twice
   auto d = again.value()->get_decision(id.value());
   ASSERT_TRUE(d && d.value());
   EXPECT_EQ(d.value()->inputs["order"], "PO-1");
@@ -584,6 +585,38 @@ TEST_P(StoreTest, RuleInstallsAndProductsAreAudited) {
   EXPECT_FALSE(store_->get_product("nope").value().has_value());
   EXPECT_EQ(count("products"), 2);
   EXPECT_EQ(count("audit_log"), 3);
+}
+
+TEST_P(StoreTest, InstalledScenarioKeepsItsTomlUnderTheChainAndANameOnlyOnce) {
+  RuleInstall install{"2026-07-10+lane", "cafe", "lane", {{"title", "t"}}};
+  install.toml = "[scenario]\nname = \"lane\"\n";
+  auto a = store_->record_rules_install("k-admin", install);
+  ASSERT_TRUE(a) << a.message();
+  auto installed = store_->installed_scenarios();
+  ASSERT_TRUE(installed) << installed.message();
+  ASSERT_EQ(installed->size(), 1u);
+  EXPECT_EQ(installed->front().name, "lane");
+  EXPECT_EQ(installed->front().toml, install.toml);
+  EXPECT_EQ(installed->front().toml_sha256, sha256_hex(install.toml));
+  EXPECT_EQ(installed->front().actor, "k-admin");
+  EXPECT_EQ(installed->front().audit_id, a.value());
+  // The audit record carries the text, so editing the stored TOML cannot go unnoticed in the chain.
+  auto rec = store_->audit_records(a.value(), 1).value().front();
+  EXPECT_EQ(nlohmann::json::parse(rec.inputs)["toml"], install.toml);
+  // A second install of the name (any content) fails and writes nothing.
+  install.toml += "# other\n";
+  auto again = store_->record_rules_install("k-admin", install);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.message().find("already installed"), std::string::npos) << again.message();
+  EXPECT_EQ(count("audit_log"), 1);
+  EXPECT_EQ(count("installed_scenarios"), 1);
+  EXPECT_EQ(count("rule_versions"), 1);
+  // A TOML text without a scenario name is refused before anything is written.
+  RuleInstall nameless{"2026-07-10", "cafe", "", {}};
+  nameless.toml = "x = 1\n";
+  EXPECT_FALSE(store_->record_rules_install("k-admin", nameless));
+  EXPECT_EQ(count("audit_log"), 1);
+  EXPECT_TRUE(store_->verify_audit().value().ok);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
