@@ -1,6 +1,7 @@
 #include "screen/screener.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -176,7 +177,23 @@ struct Screener::Impl {
   }
 
   // Aligns query tokens with a name's tokens; the score and its parts.
-  Scored score(const std::vector<Tok>& q, const NameRec& n) const {
+  // For each query token i: the raw words i..i+1 joined, its canonical form, i..i+2 joined, its
+  // canonical form ("" past the end).
+  using Joins = std::vector<std::array<std::string, 4>>;
+  Joins joins(const std::vector<Tok>& q) const {
+    Joins out(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      std::string cat = q[i].raw;
+      for (std::size_t len = 2; len <= 3 && i + len <= q.size(); ++len) {
+        cat += q[i + len - 1].raw;
+        out[i][2 * (len - 2)] = cat;
+        out[i][2 * (len - 2) + 1] = terms->canonical(cat);
+      }
+    }
+    return out;
+  }
+
+  Scored score(const std::vector<Tok>& q, const NameRec& n, const Joins& jc) const {
     const auto& st = terms->settings();
     Scored r;
     const int nq = static_cast<int>(q.size()), nn = static_cast<int>(n.toks.size());
@@ -196,13 +213,11 @@ struct Screener::Impl {
       bool done = false;
       for (int len = 2; len <= 3 && !done && i + len <= nq; ++len) {
         bool free = true;
-        std::string cat;
-        for (int k = i; k < i + len; ++k) {
-          free = free && !uq[k];
-          cat += q[k].raw;
-        }
+        for (int k = i; k < i + len; ++k) free = free && !uq[k];
         if (!free) break;
-        const std::string canon = terms->canonical(cat);
+        // The joined query words and their canonical form, computed once per query (joins()).
+        const std::string& cat = jc[static_cast<std::size_t>(i)][static_cast<std::size_t>(2 * (len - 2))];
+        const std::string& canon = jc[static_cast<std::size_t>(i)][static_cast<std::size_t>(2 * (len - 2) + 1)];
         for (int j = 0; j < nn && !done; ++j) {
           if (un[j] || (n.toks[j].raw != cat && n.toks[j].canon != canon)) continue;
           for (int k = i; k < i + len; ++k) uq[k] = 1;
@@ -215,13 +230,18 @@ struct Screener::Impl {
       for (int j = 0; j + 1 < nn && !done; ++j) {
         for (int len = 2; len <= 3 && !done && j + len <= nn; ++len) {
           bool free = true;
-          std::string cat;
-          for (int k = j; k < j + len; ++k) {
-            free = free && !un[k];
-            cat += n.toks[k].raw;
-          }
+          for (int k = j; k < j + len; ++k) free = free && !un[k];
           if (!free) break;
-          if (cat != q[i].raw) continue;
+          // q[i] == the name words j .. j+len joined, compared in place.
+          const std::string& whole = q[i].raw;
+          std::size_t at = 0;
+          bool same = true;
+          for (int k = j; k < j + len && same; ++k) {
+            const std::string& part = n.toks[k].raw;
+            same = whole.compare(at, part.size(), part) == 0;
+            at += part.size();
+          }
+          if (!same || at != whole.size()) continue;
           uq[i] = 1;
           for (int k = j; k < j + len; ++k) un[k] = 1;
           r.pairs.push_back({i, i + 1, j, j + len, st.joined_similarity, "joined"});
@@ -290,8 +310,9 @@ struct Screener::Impl {
           const std::string& ra = q[i].raw;
           const std::string& rb = n.toks[j].raw;
           const std::size_t rl = edit_limit(std::min(ra.size(), rb.size()));
-          if (rl > 0 && edit_distance(ra, rb, rl) <= rl) {
-            s = typo_similarity(edit_distance(ra, rb, rl));
+          const std::size_t rd = rl > 0 ? edit_distance(ra, rb, rl) : rl + 1;
+          if (rd <= rl) {
+            s = typo_similarity(rd);
             how = "typo";
           }
         }
@@ -785,10 +806,11 @@ ScreenResult Screener::query(std::string_view name, const QueryOptions& o) const
   }
   const auto q = im.query_tokens(toks.value());
   const auto cands = im.candidates(q, im.terms->settings().candidates);
+  const Impl::Joins jc = im.joins(q);
   // Best name per entry.
   std::unordered_map<std::uint32_t, std::pair<Scored, std::uint32_t>> best;
   for (auto id : cands) {
-    Scored s = im.score(q, im.names[id]);
+    Scored s = im.score(q, im.names[id], jc);
     if (s.score <= 0) continue;
     const std::uint32_t entry = im.names[id].entry;
     auto it = best.find(entry);
@@ -869,7 +891,7 @@ std::pair<double, double> Screener::compare(std::string_view a, std::string_view
   NameRec n;
   n.text = std::string(b);
   n.toks = plain(tb.value());
-  const Scored s = im.score(q, n);
+  const Scored s = im.score(q, n, im.joins(q));
   std::vector<std::string> qa, nb;
   for (const auto& t : q) qa.push_back(t.raw);
   for (const auto& t : n.toks) nb.push_back(t.raw);

@@ -277,6 +277,11 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
 
 std::string Terms::canonical(const std::string& raw) const {
   auto it = canonical_.find(raw);
+  return it == canonical_.end() ? raw : it->second;
+}
+
+std::string Terms::canonical_word(const std::string& raw) const {
+  auto it = canonical_.find(raw);
   if (it != canonical_.end()) return it->second;
   // A long word one edit (two from 12 letters) from a known legal-form or business word is that
   // word misspelt (AKTIENGESELSCHAFT = AKTIENGESELLSCHAFT = AG); an exact class entry wins.
@@ -359,7 +364,7 @@ std::vector<Token> Terms::tokenize(std::string_view s, bool apply_phrases) const
     }
     Token t;
     t.raw = std::move(cur);
-    t.canon = canonical(t.raw);
+    t.canon = canonical_word(t.raw);
     t.cls = classify(t.canon);
     tokens.push_back(std::move(t));
     cur.clear();

@@ -89,6 +89,9 @@ class Terms {
   Result<std::vector<Token>> normalise(std::string_view name) const;
 
   std::string canonical(const std::string& raw) const;
+  // canonical() and, for an unknown word of fuzzy_word_min_length+ letters, the canonical form of a
+  // legal-form or business word one edit away (two from 12 letters). Used on the words of a name.
+  std::string canonical_word(const std::string& raw) const;
   TokenClass classify(const std::string& canon) const;
   double class_weight(TokenClass c) const;
 
