@@ -269,7 +269,7 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
           if (!is_valid_utf8(z) || z.empty()) return R::error(where + ": zh: empty or invalid UTF-8 name");
         t->aliases_.push_back(std::move(g));
       }
-      t->alias_file_ = file;
+      t->alias_file_ = std::filesystem::path(file).filename().string();  // shown in explanations
     }
   }
   return std::shared_ptr<const Terms>(std::move(t));

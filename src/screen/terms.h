@@ -101,7 +101,7 @@ class Terms {
 
   // Alias groups from the file named by [aliases] zh_file (empty when none).
   const std::vector<AliasGroup>& alias_groups() const { return aliases_; }
-  const std::string& alias_file() const { return alias_file_; }
+  const std::string& alias_file() const { return alias_file_; }  // file name only, for explanations
 
  private:
   MatcherSettings settings_;
