@@ -383,6 +383,21 @@ struct Screener::Impl {
       if (q[p.q0].cls == TokenClass::kNormal && n.toks[p.n0].cls == TokenClass::kNormal) ++matched_normal;
       all_exact = all_exact && p.s >= 1.0;
     }
+    // A left-over word that starts the other side's left-over word (INSTR / INSTRUMENTS, SCI /
+    // SCIENTIFIC) may be its abbreviation: not a different name part.
+    if (q_left && n_left) {
+      auto prefix_of_other = [](const std::vector<Tok>& x, const std::vector<char>& ux, const std::vector<Tok>& y,
+                                const std::vector<char>& uy) {
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          if (ux[i] || x[i].cls != TokenClass::kNormal || x[i].raw.size() < 3) continue;
+          for (std::size_t j = 0; j < y.size(); ++j)
+            if (!uy[j] && y[j].raw.size() > x[i].raw.size() && y[j].raw.compare(0, x[i].raw.size(), x[i].raw) == 0)
+              return true;
+        }
+        return false;
+      };
+      if (prefix_of_other(q, uq, n.toks, un) || prefix_of_other(n.toks, un, q, uq)) q_left = n_left = false;
+    }
     if (q_left && n_left) {
       r.name_score *= st.different_names_factor;
     } else if ((q_left || n_left) && !businesslike && !cjk && all_exact &&

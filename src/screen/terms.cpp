@@ -208,7 +208,14 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
       std::vector<std::string> from, to;
       for (const auto& tok : t->tokenize(squash(key.str()), false)) from.push_back(tok.canon);
       for (const auto& tok : t->tokenize(squash(*v), false)) to.push_back(tok.raw);
-      if (from.size() >= 2 && !to.empty()) t->phrases_.emplace_back(std::move(from), std::move(to));
+      if (from.size() >= 2 && !to.empty()) {
+        // Long words of a phrase are known words too: AKTZIONERNOE is AKTSIONERNOE misspelt.
+        for (const auto& w : from)
+          if (t->settings_.fuzzy_word_min_length > 0 && w.size() >= t->settings_.fuzzy_word_min_length &&
+              !t->canonical_.count(w))
+            t->long_words_.emplace_back(w, w);
+        t->phrases_.emplace_back(std::move(from), std::move(to));
+      }
     }
     std::stable_sort(t->phrases_.begin(), t->phrases_.end(),
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
@@ -429,7 +436,7 @@ std::vector<Token> Terms::tokenize(std::string_view s, bool apply_phrases) const
       prev = std::max(prev, v);
     }
     if (value <= 0 || value > 39) continue;
-    tokens[i].raw = tokens[i].canon = std::to_string(value);
+    tokens[i].canon = std::to_string(value);  // raw keeps II, so NEW YORKII still splits into YORK II
     tokens[i].cls = TokenClass::kWeak;
   }
   if (!apply_phrases || phrases_.empty() || tokens.size() < 2) return tokens;

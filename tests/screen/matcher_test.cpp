@@ -287,6 +287,14 @@ TEST(ScreenMatcher, PersonNamesShortTyposTitlesAndLeftOutParts) {
   EXPECT_NEAR(s.compare("President Erdoğan", "Recep Tayyip Erdoğan").first, 0.5 + 0.5 / 3, 1e-9);
   // An acronym of three letters against the initials of three words (PEOPLE'S -> PEOPLE): 0.9 both sides.
   EXPECT_NEAR(s.compare("PLA", "People’s Liberation Army").first, 0.9, 1e-9);
+  // A left-over word that starts the other's left-over word may abbreviate it (MEAS / MEASURING):
+  // no different-names factor, ACME covers half of each side -> 0.5 (not 0.45).
+  EXPECT_NEAR(s.compare("ACME MEAS", "ACME MEASURING").first, 0.5, 1e-6);
+  // A Roman series number keeps its written form for joined words: YORKII = YORK + II (joined, 0.97).
+  // Weights: TINDAYA, PROPERTIES, YORK(II) 1; NEW (business) 0.3; OF 0; CORP 0.02; II (number) 0.35.
+  // Query: (1 + 1 + 0.3 + 0.97 + 0.02) / 3.32; name: (1 + 1 + 0.3 + 0.97 * 1.35 + 0.02) / 3.67.
+  EXPECT_NEAR(s.compare("TINDAYA PROPERTIES OF NEW YORKII CORP.", "TINDAYA PROPERTIES OF NEW YORK II CORP.").first,
+              0.5 * 3.29 / 3.32 + 0.5 * (2.32 + 0.97 * 1.35) / 3.67, 1e-6);
   // Two letters are too few to be an acronym (KA against KATHY AGUIRRE): nothing pairs.
   EXPECT_EQ(s.compare("KA", "Kathy Aguirre").first, 0.0);
 }
