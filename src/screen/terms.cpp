@@ -189,7 +189,6 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
     for (const auto& [k, cls] : t->classes_)
       if (k.size() >= t->settings_.fuzzy_word_min_length && cls != TokenClass::kNormal)
         t->long_words_.emplace_back(k, k);
-    std::sort(t->long_words_.begin(), t->long_words_.end());
   }
   if (const toml::table* han = root["han"].as_table()) {
     for (auto&& [key, value] : *han) {
@@ -220,6 +219,10 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
     std::stable_sort(t->phrases_.begin(), t->phrases_.end(),
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
+  // By length, so that canonical_word() compares only words of a length within the edit limit.
+  std::sort(t->long_words_.begin(), t->long_words_.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
   if (const toml::table* c = root["countries"].as_table()) {
     if (auto iso = c->get("iso_file"); iso && iso->is_string()) {
       const std::string iso_path =
@@ -294,8 +297,10 @@ std::string Terms::canonical_word(const std::string& raw) const {
   // word misspelt (AKTIENGESELSCHAFT = AKTIENGESELLSCHAFT = AG); an exact class entry wins.
   if (!long_words_.empty() && raw.size() >= settings_.fuzzy_word_min_length && !classes_.count(raw)) {
     const std::size_t limit = raw.size() >= 12 ? 2 : 1;
-    for (const auto& [word, canon] : long_words_)
-      if (edit_distance(raw, word, limit) <= limit) return canon;
+    auto w = std::lower_bound(long_words_.begin(), long_words_.end(), raw.size() - limit,
+                              [](const auto& e, std::size_t len) { return e.first.size() < len; });
+    for (; w != long_words_.end() && w->first.size() <= raw.size() + limit; ++w)
+      if (edit_distance(raw, w->first, limit) <= limit) return w->second;
   }
   return raw;
 }
