@@ -35,6 +35,12 @@ std::string squash(std::string_view text) {
   return out;
 }
 
+std::uint32_t letters(std::string_view s) {
+  std::uint32_t m = 0;
+  for (char c : s) m |= c >= 'A' && c <= 'Z' ? 1u << (c - 'A') : 1u << 26;
+  return m;
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (char c : s)
@@ -223,6 +229,7 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
   std::sort(t->long_words_.begin(), t->long_words_.end(), [](const auto& a, const auto& b) {
     return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
   });
+  for (const auto& w : t->long_words_) t->long_masks_.push_back(letters(w.first));
   if (const toml::table* c = root["countries"].as_table()) {
     if (auto iso = c->get("iso_file"); iso && iso->is_string()) {
       const std::string iso_path =
@@ -295,12 +302,19 @@ std::string Terms::canonical_word(const std::string& raw) const {
   if (it != canonical_.end()) return it->second;
   // A long word one edit (two from 12 letters) from a known legal-form or business word is that
   // word misspelt (AKTIENGESELSCHAFT = AKTIENGESELLSCHAFT = AG); an exact class entry wins.
-  if (!long_words_.empty() && raw.size() >= settings_.fuzzy_word_min_length && !classes_.count(raw)) {
+  // (long_masks_ is filled once parse() has collected and sorted every long word; phrase keys read
+  // before that are spelt right.)
+  if (!long_masks_.empty() && raw.size() >= settings_.fuzzy_word_min_length && !classes_.count(raw)) {
     const std::size_t limit = raw.size() >= 12 ? 2 : 1;
     auto w = std::lower_bound(long_words_.begin(), long_words_.end(), raw.size() - limit,
                               [](const auto& e, std::size_t len) { return e.first.size() < len; });
-    for (; w != long_words_.end() && w->first.size() <= raw.size() + limit; ++w)
+    // Words within d edits differ in at most 2d letters present.
+    const std::uint32_t mask = letters(raw);
+    for (; w != long_words_.end() && w->first.size() <= raw.size() + limit; ++w) {
+      const auto k = static_cast<std::size_t>(w - long_words_.begin());
+      if (static_cast<std::size_t>(__builtin_popcount(mask ^ long_masks_[k])) > 2 * limit) continue;
       if (edit_distance(raw, w->first, limit) <= limit) return w->second;
+    }
   }
   return raw;
 }

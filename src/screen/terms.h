@@ -4,6 +4,7 @@
 
 #include <unicode/uversion.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,6 +112,7 @@ class Terms {
   // Known words of 9+ letters (fuzzy_word_min_length) with their canonical form: a misspelt
   // AKTIENGESELSCHAFT still becomes AG.
   std::vector<std::pair<std::string, std::string>> long_words_;
+  std::vector<std::uint32_t> long_masks_;                 // letters present in each long word (a cheap pre-filter)
   std::vector<std::pair<std::string, std::string>> han_;  // longest first
   // Canonical word sequences -> replacement words, longest first.
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> phrases_;
