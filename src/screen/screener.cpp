@@ -1,6 +1,7 @@
 #include "screen/screener.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -42,6 +43,7 @@ struct Tok {
 struct NameRec {
   std::uint32_t entry = 0;
   bool alias = false;
+  std::int32_t group = -1;  // >= 0: an alias from the reviewed alias file (Terms::alias_groups())
   std::string text;
   std::vector<Tok> toks;
   float total = 0;
@@ -107,8 +109,10 @@ std::vector<std::string> variants(const std::string& name) {
   const auto close = name.find(')', open == std::string::npos ? 0 : open);
   if (open == std::string::npos || close == std::string::npos || close < open + 3) return out;
   const std::string inner = name.substr(open + 1, close - open - 1);
-  const bool acronym = inner.size() >= 3 && inner.size() <= 12 && inner.find(' ') == std::string::npos &&
-                       std::none_of(inner.begin(), inner.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  // An acronym: 3-12 ASCII capitals or digits, with - or & ("(NSCC-GZ)"); "(Beijing)" or "(北京)" is not one.
+  const bool acronym = inner.size() >= 3 && inner.size() <= 12 && std::all_of(inner.begin(), inner.end(), [](char c) {
+                         return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '&';
+                       });
   if (!acronym) return out;
   std::string without = name.substr(0, open) + name.substr(close + 1);
   out.push_back(without);
@@ -173,7 +177,23 @@ struct Screener::Impl {
   }
 
   // Aligns query tokens with a name's tokens; the score and its parts.
-  Scored score(const std::vector<Tok>& q, const NameRec& n) const {
+  // For each query token i: the raw words i..i+1 joined, its canonical form, i..i+2 joined, its
+  // canonical form ("" past the end).
+  using Joins = std::vector<std::array<std::string, 4>>;
+  Joins joins(const std::vector<Tok>& q) const {
+    Joins out(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      std::string cat = q[i].raw;
+      for (std::size_t len = 2; len <= 3 && i + len <= q.size(); ++len) {
+        cat += q[i + len - 1].raw;
+        out[i][2 * (len - 2)] = cat;
+        out[i][2 * (len - 2) + 1] = terms->canonical(cat);
+      }
+    }
+    return out;
+  }
+
+  Scored score(const std::vector<Tok>& q, const NameRec& n, const Joins& jc) const {
     const auto& st = terms->settings();
     Scored r;
     const int nq = static_cast<int>(q.size()), nn = static_cast<int>(n.toks.size());
@@ -193,13 +213,11 @@ struct Screener::Impl {
       bool done = false;
       for (int len = 2; len <= 3 && !done && i + len <= nq; ++len) {
         bool free = true;
-        std::string cat;
-        for (int k = i; k < i + len; ++k) {
-          free = free && !uq[k];
-          cat += q[k].raw;
-        }
+        for (int k = i; k < i + len; ++k) free = free && !uq[k];
         if (!free) break;
-        const std::string canon = terms->canonical(cat);
+        // The joined query words and their canonical form, computed once per query (joins()).
+        const std::string& cat = jc[static_cast<std::size_t>(i)][static_cast<std::size_t>(2 * (len - 2))];
+        const std::string& canon = jc[static_cast<std::size_t>(i)][static_cast<std::size_t>(2 * (len - 2) + 1)];
         for (int j = 0; j < nn && !done; ++j) {
           if (un[j] || (n.toks[j].raw != cat && n.toks[j].canon != canon)) continue;
           for (int k = i; k < i + len; ++k) uq[k] = 1;
@@ -212,13 +230,18 @@ struct Screener::Impl {
       for (int j = 0; j + 1 < nn && !done; ++j) {
         for (int len = 2; len <= 3 && !done && j + len <= nn; ++len) {
           bool free = true;
-          std::string cat;
-          for (int k = j; k < j + len; ++k) {
-            free = free && !un[k];
-            cat += n.toks[k].raw;
-          }
+          for (int k = j; k < j + len; ++k) free = free && !un[k];
           if (!free) break;
-          if (cat != q[i].raw) continue;
+          // q[i] == the name words j .. j+len joined, compared in place.
+          const std::string& whole = q[i].raw;
+          std::size_t at = 0;
+          bool same = true;
+          for (int k = j; k < j + len && same; ++k) {
+            const std::string& part = n.toks[k].raw;
+            same = whole.compare(at, part.size(), part) == 0;
+            at += part.size();
+          }
+          if (!same || at != whole.size()) continue;
           uq[i] = 1;
           for (int k = j; k < j + len; ++k) un[k] = 1;
           r.pairs.push_back({i, i + 1, j, j + len, st.joined_similarity, "joined"});
@@ -226,6 +249,37 @@ struct Screener::Impl {
         }
       }
     }
+    // 2b. An acronym of 3 to 6 letters against the initials of consecutive words on the other side
+    // (PLA = PEOPLES LIBERATION ARMY). Not two letters: KA, AM, SB match the initials of too many names.
+    auto acronym = [&](const std::vector<Tok>& a, std::vector<char>& ua, const std::vector<Tok>& b,
+                       std::vector<char>& ub, bool a_is_query) {
+      const int na = static_cast<int>(a.size()), nb = static_cast<int>(b.size());
+      for (int i = 0; i < na; ++i) {
+        const std::string& acr = a[i].raw;
+        const int len = static_cast<int>(acr.size());
+        if (ua[i] || a[i].cls != TokenClass::kNormal || a[i].digits || a[i].exact_only || len < 3 || len > 6 ||
+            len > nb)
+          continue;
+        for (int j = 0; j + len <= nb; ++j) {
+          bool ok = true;
+          for (int k = 0; k < len && ok; ++k) {
+            const Tok& t = b[j + k];
+            ok = !ub[j + k] && !t.exact_only && !t.digits && t.raw.size() >= 2 && t.raw[0] == acr[k] &&
+                 (t.cls == TokenClass::kNormal || t.cls == TokenClass::kBusiness || t.cls == TokenClass::kWeak);
+          }
+          if (!ok) continue;
+          ua[i] = 1;
+          for (int k = j; k < j + len; ++k) ub[k] = 1;
+          if (a_is_query)
+            r.pairs.push_back({i, i + 1, j, j + len, st.acronym_similarity, "acronym"});
+          else
+            r.pairs.push_back({j, j + len, i, i + 1, st.acronym_similarity, "acronym"});
+          break;
+        }
+      }
+    };
+    acronym(q, uq, n.toks, un, true);
+    acronym(n.toks, un, q, uq, false);
     // 3. Typos and phonetic equivalents, best pairs first.
     struct Cand {
       int i, j;
@@ -239,7 +293,9 @@ struct Screener::Impl {
       for (int j = 0; j < nn; ++j) {
         if (un[j] || n.toks[j].digits) continue;
         const std::string& b = n.toks[j].canon;
-        const std::size_t limit = edit_limit(std::min(a.size(), b.size()));
+        // Words shorter than 5 letters: a typo keeps the first letter (MOSK / MUSK, not LINA / INES).
+        const std::size_t shortest = std::min(a.size(), b.size());
+        const std::size_t limit = shortest < 5 && a[0] != b[0] ? 0 : edit_limit(shortest);
         double s = 0;
         const char* how = "";
         if (limit > 0 && masks_within(q[i].mask, n.toks[j].mask, limit)) {
@@ -249,8 +305,20 @@ struct Screener::Impl {
             how = "typo";
           }
         }
+        // A misspelt abbreviation or a cut-off word compares as written (COMPAN / COMPANY -> CO).
+        if (s == 0 && (a != q[i].raw || b != n.toks[j].raw)) {
+          const std::string& ra = q[i].raw;
+          const std::string& rb = n.toks[j].raw;
+          const std::size_t rl = edit_limit(std::min(ra.size(), rb.size()));
+          const std::size_t rd = rl > 0 ? edit_distance(ra, rb, rl) : rl + 1;
+          if (rd <= rl) {
+            s = typo_similarity(rd);
+            how = "typo";
+          }
+        }
         if (s < st.phonetic_similarity && a.size() >= 5 && b.size() >= 5 && a[0] == b[0] && !q[i].sdx.empty() &&
-            q[i].sdx == n.toks[j].sdx && jaro_winkler(a, b) >= 0.85) {
+            (a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) <= 3 && q[i].sdx == n.toks[j].sdx &&
+            jaro_winkler(a, b) >= 0.85) {
           s = st.phonetic_similarity;
           how = "phonetic";
         }
@@ -293,9 +361,53 @@ struct Screener::Impl {
     r.qcov = wq > 0 ? mq / wq : 0;
     r.ncov = wn > 0 ? mn / wn : 0;
     // A name written in Chinese script: every character counts (a missing syllable is another name).
+    // (When the list name is in Chinese script too, e.g. a reviewed alias, both sides count alike.)
     const bool cjk = std::any_of(q.begin(), q.end(), [](const Tok& t) { return t.exact_only; });
-    const double a = cjk ? st.cjk_query_coverage_weight : st.query_coverage_weight;
+    const bool cjk_name = std::any_of(n.toks.begin(), n.toks.end(), [](const Tok& t) { return t.exact_only; });
+    const double a = cjk && !cjk_name ? st.cjk_query_coverage_weight : st.query_coverage_weight;
     r.name_score = a * r.qcov + (1 - a) * r.ncov;
+    // Distinctive words left over on both sides: a different name part (AL-MOSULI against
+    // AL-TIKRITI, PRO TRAFFIC against CON TRAFFIC) is evidence against, not just a missing word.
+    bool q_left = false, n_left = false, businesslike = false;
+    std::size_t matched_normal = 0;
+    for (int i = 0; i < nq; ++i) {
+      q_left = q_left || (!uq[i] && q[i].cls == TokenClass::kNormal);
+      businesslike = businesslike || q[i].cls == TokenClass::kBusiness || q[i].cls == TokenClass::kLegal;
+    }
+    for (int j = 0; j < nn; ++j) {
+      n_left = n_left || (!un[j] && n.toks[j].cls == TokenClass::kNormal);
+      businesslike = businesslike || n.toks[j].cls == TokenClass::kBusiness || n.toks[j].cls == TokenClass::kLegal;
+    }
+    bool all_exact = true;
+    for (const auto& p : r.pairs) {
+      if (q[p.q0].cls == TokenClass::kNormal && n.toks[p.n0].cls == TokenClass::kNormal) ++matched_normal;
+      all_exact = all_exact && p.s >= 1.0;
+    }
+    // A left-over word that starts the other side's left-over word (INSTR / INSTRUMENTS, SCI /
+    // SCIENTIFIC) may be its abbreviation: not a different name part.
+    if (q_left && n_left) {
+      auto prefix_of_other = [](const std::vector<Tok>& x, const std::vector<char>& ux, const std::vector<Tok>& y,
+                                const std::vector<char>& uy) {
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          if (ux[i] || x[i].cls != TokenClass::kNormal || x[i].raw.size() < 3) continue;
+          for (std::size_t j = 0; j < y.size(); ++j)
+            if (!uy[j] && y[j].raw.size() > x[i].raw.size() && y[j].raw.compare(0, x[i].raw.size(), x[i].raw) == 0)
+              return true;
+        }
+        return false;
+      };
+      if (prefix_of_other(q, uq, n.toks, un) || prefix_of_other(n.toks, un, q, uq)) q_left = n_left = false;
+    }
+    if (q_left && n_left) {
+      r.name_score *= st.different_names_factor;
+    } else if ((q_left || n_left) && !businesslike && !cjk && all_exact &&
+               matched_normal >= st.person_subset_min_tokens) {
+      // A person's name with parts left out (ANJEM CHOUDARY = ANJEM IFTIKHAR CHOUDARY MAHMOOD): every
+      // distinctive word of the shorter name is matched exactly, so the fully covered side counts more.
+      // (Not with typos as well: two kinds of leniency at once match too many innocent names.)
+      const double hi = std::max(r.qcov, r.ncov), lo = std::min(r.qcov, r.ncov);
+      r.name_score = std::max(r.name_score, st.person_subset_weight * hi + (1 - st.person_subset_weight) * lo);
+    }
     if (!strong && !perfect) r.name_score = std::min(r.name_score, st.weak_only_cap);
     if (r.pairs.empty()) r.name_score = 0;
     r.score = std::clamp(r.name_score, 0.0, 1.0);
@@ -306,6 +418,8 @@ struct Screener::Impl {
     Explanation e;
     e.matched_name = n.text;
     e.alias = n.alias;
+    if (n.group >= 0)
+      e.alias_source = terms->alias_file() + ": " + terms->alias_groups()[static_cast<std::size_t>(n.group)].source;
     for (const auto& t : q) e.query_normalised += (e.query_normalised.empty() ? "" : " ") + t.raw;
     for (const auto& t : n.toks) e.name_normalised += (e.name_normalised.empty() ? "" : " ") + t.raw;
     std::vector<char> uq(q.size(), 0), un(n.toks.size(), 0);
@@ -337,13 +451,14 @@ struct Screener::Impl {
     return e;
   }
 
-  void add_name(std::uint32_t entry, bool alias, const std::string& text) {
+  void add_name(std::uint32_t entry, bool alias, const std::string& text, std::int32_t group = -1) {
     for (const auto& v : variants(text)) {
       auto toks = terms->normalise(v);
       if (!toks) continue;
       NameRec rec;
       rec.entry = entry;
       rec.alias = alias;
+      rec.group = group;
       rec.text = text;
       for (auto& t : toks.value()) {
         Tok k;
@@ -357,6 +472,33 @@ struct Screener::Impl {
         rec.toks.push_back(std::move(k));
       }
       names.push_back(std::move(rec));
+    }
+  }
+
+  // The reviewed alias file: each group's Chinese names become aliases of every entry (any list)
+  // that carries one of the group's English names (same canonical tokens).
+  void add_reviewed_aliases() {
+    const auto& groups = terms->alias_groups();
+    if (groups.empty()) return;
+    auto key_of = [](const auto& toks) {
+      std::string k;
+      for (const auto& t : toks) k += (k.empty() ? "" : " ") + t.canon;
+      return k;
+    };
+    std::unordered_map<std::string, std::vector<std::uint32_t>> by_key;
+    for (const auto& n : names) by_key[key_of(n.toks)].push_back(n.entry);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      std::vector<std::uint32_t> entries;
+      for (const auto& name : groups[g].names) {
+        auto toks = terms->normalise(name);
+        if (!toks) continue;
+        auto it = by_key.find(key_of(toks.value()));
+        if (it != by_key.end()) entries.insert(entries.end(), it->second.begin(), it->second.end());
+      }
+      std::sort(entries.begin(), entries.end());
+      entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+      for (auto e : entries)
+        for (const auto& zh : groups[g].zh) add_name(e, true, zh, static_cast<std::int32_t>(g));
     }
   }
 
@@ -438,6 +580,7 @@ struct Screener::Impl {
           if (it == deletions.end()) continue;
           for (auto v : it->second) {
             if (v == t.vocab || !masks_within(t.mask, vocab[v].mask, limit)) continue;
+            if (std::min(t.canon.size(), vocab[v].canon.size()) < 5 && t.canon[0] != vocab[v].canon[0]) continue;
             const std::size_t d = edit_distance(t.canon, vocab[v].canon, limit);
             if (d <= limit && d > 0) add(v, typo_similarity(d), normal);
           }
@@ -581,7 +724,8 @@ double default_threshold(const Terms& t) { return t.settings().threshold; }
 DropPolicy drop_policy(const Terms& t) { return t.drop(); }
 
 std::string Explanation::text() const {
-  std::string s = std::string(alias ? "alias" : "name") + " \"" + matched_name + "\": ";
+  std::string s = std::string(alias ? "alias" : "name") + " \"" + matched_name + "\"" +
+                  (alias_source.empty() ? "" : " (" + alias_source + ")") + ": ";
   std::string matched, unmatched;
   for (const auto& p : pairs) {
     if (p.how == "unmatched") {
@@ -604,6 +748,7 @@ nlohmann::ordered_json Explanation::to_json() const {
   nlohmann::ordered_json j;
   j["matched_name"] = matched_name;
   j["alias"] = alias;
+  if (!alias_source.empty()) j["alias_source"] = alias_source;
   j["query_normalised"] = query_normalised;
   j["name_normalised"] = name_normalised;
   j["pairs"] = nlohmann::ordered_json::array();
@@ -653,6 +798,7 @@ Result<std::unique_ptr<Screener>> Screener::build(Snapshot snapshot, std::shared
     std::sort(ei.address_tokens.begin(), ei.address_tokens.end());
     ei.address_tokens.erase(std::unique(ei.address_tokens.begin(), ei.address_tokens.end()), ei.address_tokens.end());
   }
+  im.add_reviewed_aliases();
   im.build_index();
   return s;
 }
@@ -675,10 +821,11 @@ ScreenResult Screener::query(std::string_view name, const QueryOptions& o) const
   }
   const auto q = im.query_tokens(toks.value());
   const auto cands = im.candidates(q, im.terms->settings().candidates);
+  const Impl::Joins jc = im.joins(q);
   // Best name per entry.
   std::unordered_map<std::uint32_t, std::pair<Scored, std::uint32_t>> best;
   for (auto id : cands) {
-    Scored s = im.score(q, im.names[id]);
+    Scored s = im.score(q, im.names[id], jc);
     if (s.score <= 0) continue;
     const std::uint32_t entry = im.names[id].entry;
     auto it = best.find(entry);
@@ -759,7 +906,7 @@ std::pair<double, double> Screener::compare(std::string_view a, std::string_view
   NameRec n;
   n.text = std::string(b);
   n.toks = plain(tb.value());
-  const Scored s = im.score(q, n);
+  const Scored s = im.score(q, n, im.joins(q));
   std::vector<std::string> qa, nb;
   for (const auto& t : q) qa.push_back(t.raw);
   for (const auto& t : n.toks) nb.push_back(t.raw);

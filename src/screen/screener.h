@@ -52,6 +52,7 @@ struct TokenPair {
 struct Explanation {
   std::string matched_name;  // the name or alias that matched, as published
   bool alias = false;
+  std::string alias_source;      // for an alias from the reviewed alias file: "FILE: source"
   std::string query_normalised;  // the query after normalisation (and transliteration)
   std::string name_normalised;   // the matched name after normalisation
   std::vector<TokenPair> pairs;

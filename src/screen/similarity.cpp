@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace chipgate::screen {
 
@@ -10,23 +11,29 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
   if ((n > m ? n - m : m - n) > limit) return limit + 1;
   if (n == 0 || m == 0) return std::max(n, m);
   if (n > 64 || m > 64) return a == b ? 0 : limit + 1;  // tokens are short; long ones only match exactly
-  std::array<std::size_t, 66> prev2{}, prev{}, cur{};
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  // Three rows, rotated (no copying): r2 = row i-2, r1 = row i-1, r0 = row i.
+  std::array<std::array<std::uint8_t, 66>, 3> rows;
+  std::uint8_t* r2 = rows[0].data();
+  std::uint8_t* r1 = rows[1].data();
+  std::uint8_t* r0 = rows[2].data();
+  for (std::size_t j = 0; j <= m; ++j) r1[j] = static_cast<std::uint8_t>(j);
   for (std::size_t i = 1; i <= n; ++i) {
-    cur[0] = i;
-    std::size_t row_min = cur[0];
+    r0[0] = static_cast<std::uint8_t>(i);
+    std::size_t row_min = i;
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      std::size_t v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, prev2[j - 2] + 1);
-      cur[j] = v;
+      std::size_t v = std::min<std::size_t>({r1[j] + 1u, r0[j - 1] + 1u, r1[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min<std::size_t>(v, r2[j - 2] + 1u);
+      r0[j] = static_cast<std::uint8_t>(v);
       row_min = std::min(row_min, v);
     }
     if (row_min > limit) return limit + 1;
-    prev2 = prev;
-    prev = cur;
+    std::uint8_t* t = r2;
+    r2 = r1;
+    r1 = r0;
+    r0 = t;
   }
-  return std::min(prev[m], limit + 1);
+  return std::min<std::size_t>(r1[m], limit + 1);
 }
 
 double jaro_winkler(std::string_view a, std::string_view b, bool always_boost) {

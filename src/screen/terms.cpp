@@ -9,6 +9,7 @@
 
 #include "core/json_util.h"
 #include "io/catalog.h"
+#include "screen/similarity.h"
 
 namespace chipgate::screen {
 
@@ -32,6 +33,12 @@ std::string squash(std::string_view text) {
     out.push_back(upper(c));
   }
   return out;
+}
+
+std::uint32_t letters(std::string_view s) {
+  std::uint32_t m = 0;
+  for (char c : s) m |= c >= 'A' && c <= 'Z' ? 1u << (c - 'A') : 1u << 26;
+  return m;
 }
 
 std::size_t utf8_length(std::string_view s) {
@@ -91,7 +98,9 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
   const toml::table* m = root["matcher"].as_table();
   MatcherSettings& s = t->settings_;
   double max_chars = static_cast<double>(s.max_name_chars), cands = static_cast<double>(s.candidates),
-         typo_min = static_cast<double>(s.typo_min_length), typo2 = static_cast<double>(s.typo_two_edits_min_length);
+         typo_min = static_cast<double>(s.typo_min_length), typo2 = static_cast<double>(s.typo_two_edits_min_length),
+         subset_min = static_cast<double>(s.person_subset_min_tokens),
+         fuzzy_min = static_cast<double>(s.fuzzy_word_min_length);
   for (auto&& [key, ref] : std::initializer_list<std::pair<const char*, double*>>{
            {"threshold", &s.threshold},
            {"max_name_chars", &max_chars},
@@ -112,6 +121,11 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
            {"weak_only_cap", &s.weak_only_cap},
            {"query_coverage_weight", &s.query_coverage_weight},
            {"cjk_query_coverage_weight", &s.cjk_query_coverage_weight},
+           {"acronym_similarity", &s.acronym_similarity},
+           {"different_names_factor", &s.different_names_factor},
+           {"person_subset_weight", &s.person_subset_weight},
+           {"person_subset_min_tokens", &subset_min},
+           {"fuzzy_word_min_length", &fuzzy_min},
            {"country_mismatch_factor", &s.country_mismatch_factor},
            {"address_mismatch_factor", &s.address_mismatch_factor}}) {
     if (auto st = num(m, key, *ref); !st) return st;
@@ -122,6 +136,10 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
   s.candidates = std::max<std::size_t>(1, static_cast<std::size_t>(cands));
   s.typo_min_length = static_cast<std::size_t>(typo_min);
   s.typo_two_edits_min_length = static_cast<std::size_t>(typo2);
+  s.person_subset_min_tokens = static_cast<std::size_t>(subset_min);
+  s.fuzzy_word_min_length = static_cast<std::size_t>(fuzzy_min);
+  if (s.person_subset_weight > 1 || s.different_names_factor > 1)
+    return R::error(path + ": [matcher] person_subset_weight and different_names_factor must be within 0..1");
 
   const toml::table* snap = root["snapshot"].as_table();
   double min_prev = static_cast<double>(t->drop_.min_previous_rows);
@@ -171,6 +189,13 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
       t->classes_[t->canonical(k)] = cls;
     }
   }
+  if (t->settings_.fuzzy_word_min_length > 0) {
+    for (const auto& [k, canon] : t->canonical_)
+      if (k.size() >= t->settings_.fuzzy_word_min_length) t->long_words_.emplace_back(k, canon);
+    for (const auto& [k, cls] : t->classes_)
+      if (k.size() >= t->settings_.fuzzy_word_min_length && cls != TokenClass::kNormal)
+        t->long_words_.emplace_back(k, k);
+  }
   if (const toml::table* han = root["han"].as_table()) {
     for (auto&& [key, value] : *han) {
       auto v = value.value<std::string>();
@@ -186,13 +211,25 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
       if (!v)
         return R::error(path + ":" + std::to_string(value.source().begin.line) + ": phrases values must be strings");
       std::vector<std::string> from, to;
-      for (const auto& tok : t->tokenize(squash(key.str()))) from.push_back(tok.canon);
-      for (const auto& tok : t->tokenize(squash(*v))) to.push_back(tok.raw);
-      if (from.size() >= 2 && !to.empty()) t->phrases_.emplace_back(std::move(from), std::move(to));
+      for (const auto& tok : t->tokenize(squash(key.str()), false)) from.push_back(tok.canon);
+      for (const auto& tok : t->tokenize(squash(*v), false)) to.push_back(tok.raw);
+      if (from.size() >= 2 && !to.empty()) {
+        // Long words of a phrase are known words too: AKTZIONERNOE is AKTSIONERNOE misspelt.
+        for (const auto& w : from)
+          if (t->settings_.fuzzy_word_min_length > 0 && w.size() >= t->settings_.fuzzy_word_min_length &&
+              !t->canonical_.count(w))
+            t->long_words_.emplace_back(w, w);
+        t->phrases_.emplace_back(std::move(from), std::move(to));
+      }
     }
     std::stable_sort(t->phrases_.begin(), t->phrases_.end(),
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
+  // By length, so that canonical_word() compares only words of a length within the edit limit.
+  std::sort(t->long_words_.begin(), t->long_words_.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  for (const auto& w : t->long_words_) t->long_masks_.push_back(letters(w.first));
   if (const toml::table* c = root["countries"].as_table()) {
     if (auto iso = c->get("iso_file"); iso && iso->is_string()) {
       const std::string iso_path =
@@ -221,6 +258,37 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
       for (auto&& [name, code] : *names)
         if (auto v = code.value<std::string>()) t->countries_[squash(name.str())] = *v;
   }
+  if (const toml::table* al = root["aliases"].as_table()) {
+    if (auto f = al->get("zh_file"); f && f->is_string()) {
+      const std::string file =
+          (std::filesystem::path(path).parent_path() / f->value<std::string>().value()).lexically_normal().string();
+      auto bytes = io::read_file(file);
+      if (!bytes) return R::error(path + ": aliases.zh_file: " + bytes.message());
+      toml::table aroot;
+      try {
+        aroot = toml::parse(bytes.value(), file);
+      } catch (const toml::parse_error& e) {
+        return R::error(file + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+      }
+      const toml::array* ents = aroot["entity"].as_array();
+      if (!ents) return R::error(file + ": no [[entity]] tables");
+      for (const auto& node : *ents) {
+        const toml::table* e = node.as_table();
+        const std::string where = file + ":" + std::to_string(node.source().begin.line);
+        if (!e) return R::error(where + ": [[entity]] must be a table");
+        AliasGroup g;
+        if (auto st = strings(e->get("names"), where + ": names", g.names); !st) return st;
+        if (auto st = strings(e->get("zh"), where + ": zh", g.zh); !st) return st;
+        g.source = e->get("source") ? e->get("source")->value<std::string>().value_or("") : "";
+        if (g.names.empty() || g.zh.empty() || g.source.empty())
+          return R::error(where + ": an [[entity]] needs names, zh and source");
+        for (const auto& z : g.zh)
+          if (!is_valid_utf8(z) || z.empty()) return R::error(where + ": zh: empty or invalid UTF-8 name");
+        t->aliases_.push_back(std::move(g));
+      }
+      t->alias_file_ = std::filesystem::path(file).filename().string();  // shown in explanations
+    }
+  }
   return std::shared_ptr<const Terms>(std::move(t));
 }
 
@@ -229,9 +297,36 @@ std::string Terms::canonical(const std::string& raw) const {
   return it == canonical_.end() ? raw : it->second;
 }
 
+std::string Terms::canonical_word(const std::string& raw) const {
+  auto it = canonical_.find(raw);
+  if (it != canonical_.end()) return it->second;
+  // A long word one edit (two from 12 letters) from a known legal-form or business word is that
+  // word misspelt (AKTIENGESELSCHAFT = AKTIENGESELLSCHAFT = AG); an exact class entry wins.
+  // (long_masks_ is filled once parse() has collected and sorted every long word; phrase keys read
+  // before that are spelt right.)
+  if (!long_masks_.empty() && raw.size() >= settings_.fuzzy_word_min_length && !classes_.count(raw)) {
+    const std::size_t limit = raw.size() >= 12 ? 2 : 1;
+    auto w = std::lower_bound(long_words_.begin(), long_words_.end(), raw.size() - limit,
+                              [](const auto& e, std::size_t len) { return e.first.size() < len; });
+    // Words within d edits differ in at most 2d letters present.
+    const std::uint32_t mask = letters(raw);
+    for (; w != long_words_.end() && w->first.size() <= raw.size() + limit; ++w) {
+      const auto k = static_cast<std::size_t>(w - long_words_.begin());
+      if (static_cast<std::size_t>(__builtin_popcount(mask ^ long_masks_[k])) > 2 * limit) continue;
+      if (edit_distance(raw, w->first, limit) <= limit) return w->second;
+    }
+  }
+  return raw;
+}
+
 TokenClass Terms::classify(const std::string& canon) const {
   auto it = classes_.find(canon);
-  return it == classes_.end() ? TokenClass::kNormal : it->second;
+  if (it != classes_.end()) return it->second;
+  // A number (series, vintage, unit: SNOW STORM 1 / 2, TRUST 2004-1) says less about who a party
+  // is than its name words: weighed like a weak token.
+  if (!canon.empty() && std::all_of(canon.begin(), canon.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return TokenClass::kWeak;
+  return TokenClass::kNormal;
 }
 
 double Terms::class_weight(TokenClass c) const {
@@ -280,14 +375,22 @@ Result<std::string> Terms::to_ascii(std::string_view name) const {
   return out;
 }
 
-std::vector<Token> Terms::tokenize(std::string_view s) const {
+std::vector<Token> Terms::tokenize(std::string_view s, bool apply_phrases) const {
   std::vector<Token> tokens;
   std::string cur;
   auto flush = [&] {
     if (cur.empty()) return;
+    // A digit between two letters stands for the letter it looks like (IG0R, SECH1N, I9OR).
+    for (std::size_t k = 1; k + 1 < cur.size(); ++k) {
+      const char d = cur[k];
+      if (d < '0' || d > '9' || !(cur[k - 1] >= 'A' && cur[k - 1] <= 'Z') || !(cur[k + 1] >= 'A' && cur[k + 1] <= 'Z'))
+        continue;
+      static constexpr char kLooksLike[] = "OIZEASGTBG";  // 0 1 2 3 4 5 6 7 8 9
+      cur[k] = kLooksLike[d - '0'];
+    }
     Token t;
     t.raw = std::move(cur);
-    t.canon = canonical(t.raw);
+    t.canon = canonical_word(t.raw);
     t.cls = classify(t.canon);
     tokens.push_back(std::move(t));
     cur.clear();
@@ -315,7 +418,9 @@ std::vector<Token> Terms::tokenize(std::string_view s) const {
       }
       cur.push_back(upper(c));
     } else if (c == '\'') {
-      continue;  // XI'AN -> XIAN, O'BRIEN -> OBRIEN
+      // A possessive 's is dropped (BANK'S = BANK); otherwise the apostrophe joins: XI'AN -> XIAN.
+      if (!cur.empty() && i + 1 < n && (s[i + 1] == 'S' || s[i + 1] == 's') && (i + 2 == n || !is_alnum(s[i + 2]))) ++i;
+      continue;
     } else if (c == '&') {
       flush();
       cur = "&";
@@ -325,7 +430,35 @@ std::vector<Token> Terms::tokenize(std::string_view s) const {
     }
   }
   flush();
-  if (phrases_.empty() || tokens.size() < 2) return tokens;
+  // A tens word followed by a units word or digit is one number (FORTY FOUR, FORTY 4 = 44).
+  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+    const std::string& tens = tokens[i].canon;
+    const std::string& unit = tokens[i + 1].canon;
+    if (tens.size() == 2 && tens[1] == '0' && tens[0] >= '2' && tens[0] <= '9' && tokens[i].raw != tens &&
+        unit.size() == 1 && unit[0] >= '1' && unit[0] <= '9') {
+      tokens[i].raw = tokens[i].canon = std::string{tens[0], unit[0]};
+      tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
+  }
+  // A Roman numeral after at least two name words, at the end or before legal forms only, is a series
+  // number (BLACKSTONE CAPITAL PARTNERS VII LP, CITIGROUP CAPITAL TRUST XV): XI JINPING keeps its XI.
+  for (std::size_t i = 2; i < tokens.size(); ++i) {
+    const std::string& w = tokens[i].raw;
+    if (w.size() > 4 || w.find_first_not_of("IVX") != std::string::npos) continue;
+    bool tail = true;
+    for (std::size_t k = i + 1; k < tokens.size() && tail; ++k) tail = tokens[k].cls == TokenClass::kLegal;
+    if (!tail) continue;
+    int value = 0, prev = 0;
+    for (auto it = w.rbegin(); it != w.rend(); ++it) {
+      const int v = *it == 'I' ? 1 : *it == 'V' ? 5 : 10;
+      value += v < prev ? -v : v;
+      prev = std::max(prev, v);
+    }
+    if (value <= 0 || value > 39) continue;
+    tokens[i].canon = std::to_string(value);  // raw keeps II, so NEW YORKII still splits into YORK II
+    tokens[i].cls = TokenClass::kWeak;
+  }
+  if (!apply_phrases || phrases_.empty() || tokens.size() < 2) return tokens;
   std::vector<Token> out;
   out.reserve(tokens.size());
   for (std::size_t i = 0; i < tokens.size();) {
@@ -362,7 +495,11 @@ Result<std::vector<Token>> Terms::normalise(std::string_view name) const {
     return b >= 0xE3 && b <= 0xED;
   });
   if (cjk)
-    for (auto& t : tokens) t.exact_only = true;
+    for (auto& t : tokens) {
+      t.exact_only = true;
+      // A transliterated syllable (彬 BIN, 艾 AI) is never an article, particle or title.
+      if (t.cls == TokenClass::kStop) t.cls = TokenClass::kNormal;
+    }
   if (tokens.empty())
     return Result<std::vector<Token>>::error(name.find_first_not_of(" \t\r\n") == std::string_view::npos
                                                  ? "empty name"

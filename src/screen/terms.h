@@ -4,6 +4,7 @@
 
 #include <unicode/uversion.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,8 +45,21 @@ struct MatcherSettings {
   double weak_only_cap = 0.55;
   double query_coverage_weight = 0.5;
   double cjk_query_coverage_weight = 0.75;
+  double acronym_similarity = 0.9;
+  double different_names_factor = 0.9;
+  double person_subset_weight = 0.75;
+  std::size_t person_subset_min_tokens = 2;
+  std::size_t fuzzy_word_min_length = 9;
   double country_mismatch_factor = 0.85;
   double address_mismatch_factor = 0.97;
+};
+
+// A reviewed alias group (data/screening/zh-aliases.toml): Chinese-script names of an entity whose
+// list names (`names`, as published) are English translations or brands.
+struct AliasGroup {
+  std::vector<std::string> names;  // English names as published on a list
+  std::vector<std::string> zh;     // Chinese names, indexed as aliases of the entries carrying `names`
+  std::string source;              // where the Chinese name is published
 };
 
 // A token of a normalised name.
@@ -71,11 +85,14 @@ class Terms {
   // Name -> upper-case ASCII words. Errors: empty, invalid UTF-8, too long, nothing left to match.
   Result<std::string> to_ascii(std::string_view name) const;
   // Upper-case ASCII text -> tokens (canonical forms and classes).
-  std::vector<Token> tokenize(std::string_view ascii) const;
+  std::vector<Token> tokenize(std::string_view ascii, bool apply_phrases = true) const;
   // Both steps.
   Result<std::vector<Token>> normalise(std::string_view name) const;
 
   std::string canonical(const std::string& raw) const;
+  // canonical() and, for an unknown word of fuzzy_word_min_length+ letters, the canonical form of a
+  // legal-form or business word one edit away (two from 12 letters). Used on the words of a name.
+  std::string canonical_word(const std::string& raw) const;
   TokenClass classify(const std::string& canon) const;
   double class_weight(TokenClass c) const;
 
@@ -83,16 +100,26 @@ class Terms {
   // same_as applied (HK -> CN).
   std::string country_code(std::string_view text) const;
 
+  // Alias groups from the file named by [aliases] zh_file (empty when none).
+  const std::vector<AliasGroup>& alias_groups() const { return aliases_; }
+  const std::string& alias_file() const { return alias_file_; }  // file name only, for explanations
+
  private:
   MatcherSettings settings_;
   DropPolicy drop_;
   std::unordered_map<std::string, std::string> canonical_;
   std::unordered_map<std::string, TokenClass> classes_;
+  // Known words of 9+ letters (fuzzy_word_min_length) with their canonical form: a misspelt
+  // AKTIENGESELSCHAFT still becomes AG.
+  std::vector<std::pair<std::string, std::string>> long_words_;
+  std::vector<std::uint32_t> long_masks_;                 // letters present in each long word (a cheap pre-filter)
   std::vector<std::pair<std::string, std::string>> han_;  // longest first
   // Canonical word sequences -> replacement words, longest first.
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> phrases_;
   std::unordered_map<std::string, std::string> countries_;  // normalised name or code -> code
   std::map<std::string, std::string> same_as_;
+  std::vector<AliasGroup> aliases_;
+  std::string alias_file_;
   std::unique_ptr<icu::Transliterator> translit_;
   mutable std::mutex translit_mutex_;  // ICU transliterators are not safe for concurrent use
 };

@@ -120,6 +120,7 @@ TEST(ScreenCli, ListsImportRefusesASharpDropUnlessForced) {
   replace_once(text, "min_previous_rows = 20", "min_previous_rows = 2");
   replace_once(text, "\"../../rules/reference/iso3166-1.toml\"",
                "\"" + test::source_path("rules/reference/iso3166-1.toml") + "\"");
+  replace_once(text, "\"zh-aliases.toml\"", "\"" + test::source_path("data/screening/zh-aliases.toml") + "\"");
   test::write_file(dir + "/terms.toml", text);
   auto refused =
       test::run_cli("lists import " + fixture("ofac") + " --snapshots " + snaps + " --terms " + dir + "/terms.toml");

@@ -230,5 +230,119 @@ TEST(ScreenMatcher, BatchKeepsInputOrderAndRescreeningReportsChanges) {
   EXPECT_EQ(changes[0].what, "no longer matches");
 }
 
+// Normalisation rules added for the OpenSanctions pairs analysis (docs/screening.md, section 2).
+TEST(ScreenMatcher, DigitsPossessivesNumbersAndWrittenOutLegalForms) {
+  const Screener& s = mini();
+  using V = std::vector<std::string>;
+  // A digit between two letters is the letter it looks like: 0 -> O, 1 -> I, 9 -> G.
+  EXPECT_EQ(s.tokens("Ig0r Sech1n"), (V{"IGOR", "SECHIN"}));
+  EXPECT_EQ(s.tokens("I9or"), (V{"IGOR"}));
+  EXPECT_EQ(s.tokens("54th Institute"), (V{"54TH", "INSTITUTE"}));  // digits not between letters stay
+  // A possessive 's is dropped; the apostrophe of XI'AN still joins.
+  EXPECT_EQ(s.tokens("Deutsche Bank's AG"), (V{"DEUTSCHE", "BANK", "AG"}));
+  // OPEN JOINT STOCK COMPANY is one phrase (OJSC), the same as OAO, not OPEN + JSC.
+  EXPECT_EQ(s.tokens("Open Joint Stock Company Gazprom"), (V{"OJSC", "GAZPROM"}));
+  // A legal form written out and misspelt (one letter missing from AKTIENGESELLSCHAFT, 17 letters).
+  EXPECT_EQ(s.tokens("Siemens Aktiengeselschaft"), (V{"SIEMENS", "AG"}));
+  // Polish and Romanian legal forms written out ([phrases]); EUROPE is a weak region word.
+  EXPECT_EQ(s.tokens("FABERLIC EUROPE Sp. z o.o."), (V{"FABERLIC", "EUROPE", "SPZOO"}));
+  EXPECT_EQ(s.tokens("Societatea cu Răspundere Limitată PRO TRAFFIC"), (V{"SRL", "PRO", "TRAFFIC"}));
+  // Number words: FORTY FOUR and FORTY 4 are 44; ordinals 1ST = FIRST.
+  EXPECT_EQ(s.tokens("Brigade Forty-Four"), (V{"BRIGADE", "44"}));
+  EXPECT_EQ(s.tokens("Brigade Forty 4"), (V{"BRIGADE", "44"}));
+  EXPECT_EQ(s.tokens("1st International Bank"), (V{"FIRST", "INTERNATIONAL", "BANK"}));
+  // A Roman numeral after two name words, before legal forms only, is a number; XI of XI JINPING is not.
+  EXPECT_EQ(s.tokens("KKR Asian Fund XIV L.P."), (V{"KKR", "ASIAN", "FUND", "14", "LP"}));
+  EXPECT_EQ(s.tokens("Xi Jinping"), (V{"XI", "JINPING"}));
+
+  // Scores with class weights (name word 1.0, weak token and number 0.35, legal form 0.02, stopword 0).
+  EXPECT_DOUBLE_EQ(s.compare("Ig0r Sech1n", "Igor Sechin").first, 1.0);
+  EXPECT_DOUBLE_EQ(s.compare("OAO Gazprom", "Open Joint Stock Company Gazprom").first, 1.0);
+  EXPECT_DOUBLE_EQ(s.compare("Siemens Aktiengeselschaft", "Siemens AG").first, 1.0);
+  // SNOW and STORM match, the numbers 1 and 2 (weak, 0.35) do not: 2 / 2.35 on both sides.
+  EXPECT_NEAR(s.compare("Snow Storm 1", "Snow Storm 2").first, 2.0 / 2.35, 1e-6);  // weights are floats
+  // KKR ASIAN FUND LP match, 3 and 4 do not: (3 + 0.02) / (3 + 0.35 + 0.02) on both sides.
+  EXPECT_NEAR(s.compare("KKR Asian Fund III L.P.", "KKR Asian Fund IV L.P.").first, 3.02 / 3.37, 1e-6);
+}
+
+TEST(ScreenMatcher, PersonNamesShortTyposTitlesAndLeftOutParts) {
+  const Screener& s = mini();
+  // A 4-letter word with one substitution and the same first letter is a typo (0.90): (1 + 0.9) / 2.
+  EXPECT_NEAR(s.compare("Elon Mosk", "Elon Musk").first, 0.95, 1e-9);
+  // ... but not when the first letter differs (MALA / NALA): two different name words remain, one on
+  // each side: KHAN covers 1/2 of each side, times different_names_factor 0.9 -> 0.45.
+  EXPECT_NEAR(s.compare("Mala Khan", "Nala Khan").first, 0.45, 1e-9);
+  // AL is the Arabic article (stopword); RAWI / ANI (3 letters, no typo rule) differ on both sides:
+  // 2/3 covered on each side x 0.9 = 0.6.
+  EXPECT_NEAR(s.compare("ADIB SHABAN AL-RAWI", "ADIB SHABAN AL-ANI").first, 0.6, 1e-9);
+  // A person's name with two middle parts left out, the rest exact: the fully covered side weighs
+  // person_subset_weight 0.75: 0.75 * 1 + 0.25 * 2/4 = 0.875 (instead of 0.5 * 1 + 0.5 * 0.5).
+  EXPECT_NEAR(s.compare("ANJEM CHOUDARY", "ANJEM IFTIKHAR CHOUDARY MAHMOOD").first, 0.875, 1e-9);
+  // With a typo as well (CHOUDRY ~ CHOUDARY, 0.9) no boost: 0.5 * 1.9/2 + 0.5 * 1.9/4 = 0.7125.
+  EXPECT_NEAR(s.compare("ANJEM CHOUDRY", "ANJEM IFTIKHAR CHOUDARY MAHMOOD").first, 0.7125, 1e-9);
+  // Not for a company name (TRADING is a business word, 0.3): 0.5 * 1.3/1.3 + 0.5 * 1.3/3.3.
+  EXPECT_NEAR(s.compare("ANJEM TRADING", "ANJEM IFTIKHAR TRADING MAHMOOD").first, 0.5 + 0.5 * 1.3 / 3.3, 1e-6);
+  // A title weighs nothing: PRESIDENT ERDOGAN covers the query fully, 1 of 3 name words:
+  // 0.5 + 0.5 / 3 (one matched word is too few for the left-out-parts rule).
+  EXPECT_NEAR(s.compare("President Erdoğan", "Recep Tayyip Erdoğan").first, 0.5 + 0.5 / 3, 1e-9);
+  // An acronym of three letters against the initials of three words (PEOPLE'S -> PEOPLE): 0.9 both sides.
+  EXPECT_NEAR(s.compare("PLA", "People’s Liberation Army").first, 0.9, 1e-9);
+  // A left-over word that starts the other's left-over word may abbreviate it (MEAS / MEASURING):
+  // no different-names factor, ACME covers half of each side -> 0.5 (not 0.45).
+  EXPECT_NEAR(s.compare("ACME MEAS", "ACME MEASURING").first, 0.5, 1e-6);
+  // A Roman series number keeps its written form for joined words: YORKII = YORK + II (joined, 0.97).
+  // Weights: TINDAYA, PROPERTIES, YORK(II) 1; NEW (business) 0.3; OF 0; CORP 0.02; II (number) 0.35.
+  // Query: (1 + 1 + 0.3 + 0.97 + 0.02) / 3.32; name: (1 + 1 + 0.3 + 0.97 * 1.35 + 0.02) / 3.67.
+  EXPECT_NEAR(s.compare("TINDAYA PROPERTIES OF NEW YORKII CORP.", "TINDAYA PROPERTIES OF NEW YORK II CORP.").first,
+              0.5 * 3.29 / 3.32 + 0.5 * (2.32 + 0.97 * 1.35) / 3.67, 1e-6);
+  // Two letters are too few to be an acronym (KA against KATHY AGUIRRE): nothing pairs.
+  EXPECT_EQ(s.compare("KA", "Kathy Aguirre").first, 0.0);
+}
+
+// Chinese names of entities listed only in English (data/screening/zh-aliases.toml).
+TEST(ScreenMatcher, ReviewedChineseAliasesFindTranslatedListNames) {
+  const Screener& s = real();
+  const std::string smic = "Semiconductor Manufacturing International Corporation (SMIC)";
+  auto r = s.query("中芯国际");
+  ASSERT_TRUE(hits_entry(r, smic)) << best(r);
+  const Hit& h = r.hits.front();
+  EXPECT_EQ(h.matched_name, "中芯国际");
+  EXPECT_TRUE(h.explanation.alias);
+  EXPECT_NE(h.explanation.alias_source.find("zh-aliases.toml: smics.com"), std::string::npos)
+      << h.explanation.alias_source;
+  EXPECT_NE(h.explanation.text().find("zh-aliases.toml"), std::string::npos);
+  EXPECT_TRUE(hits_entry(s.query("中芯国际集成电路制造有限公司"), smic));
+  EXPECT_TRUE(hits_entry(s.query("长江存储科技有限责任公司"), "Yangtze Memory Technologies Co., Ltd."));
+  EXPECT_TRUE(
+      hits_entry(s.query("杭州海康威视数字技术股份有限公司"), "Hangzhou Hikvision Digital Technology Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("壁仞科技"), "Shanghai Biren Intelligent Technology Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("摩尔线程"), "Moore Thread Intelligent Technology (Beijing) Co., Ltd."));
+  EXPECT_TRUE(hits_entry(s.query("中科曙光"), "Sugon"));
+  EXPECT_TRUE(hits_entry(s.query("科大讯飞"), "IFLYTEK"));
+  EXPECT_TRUE(hits_entry(s.query("长鑫存储"), "ChangXin Memory Technologies, Inc.", "dow-1260h"));
+  // The alias is added to every list carrying the English name (Hikvision is on 1260H too).
+  EXPECT_TRUE(hits_entry(s.query("海康威视"), "Hangzhou Hikvision Digital Technology Co., Ltd.", "dow-1260h"));
+  // "(北京)" in an alias is not an acronym variant, and 北京 is the weak place word BEIJING ([han]),
+  // not two name syllables: 北京 (Beijing) alone hits nothing (not SMIC Beijing, not 北京航空航天大学).
+  EXPECT_FALSE(s.query("北京").match) << best(s.query("北京"));
+  // A person 张鑫 (ZHANG XIN) against the alias 长鑫存储 (ZHANG XIN CUN CHU): both Chinese script, so
+  // both sides count alike: 0.5 * 1 + 0.5 * 2/4 = 0.75 < 0.80.
+  for (const auto& hit : s.query("张鑫").hits) EXPECT_NE(hit.name, "ChangXin Memory Technologies, Inc.");
+}
+
+TEST(ScreenMatcher, AliasFileErrorsNameTheFileAndLine) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/terms.toml", "[words]\nlegal_forms = [\"LTD\"]\n[aliases]\nzh_file = \"zh.toml\"\n");
+  test::write_file(dir + "/zh.toml", "[[entity]]\nnames = [\"Acme Ltd\"]\nzh = [\"阿克米\"]\n");
+  auto t = load_terms(dir + "/terms.toml");
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.message().find(dir + "/zh.toml:1: an [[entity]] needs names, zh and source"), std::string::npos)
+      << t.message();
+  test::write_file(dir + "/terms.toml", "[words]\n[aliases]\nzh_file = \"missing.toml\"\n");
+  auto missing = load_terms(dir + "/terms.toml");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("aliases.zh_file"), std::string::npos) << missing.message();
+}
+
 }  // namespace
 }  // namespace chipgate::screen
