@@ -286,12 +286,13 @@ TEST_P(AdminTest, BadScenariosAreRefusedNamingLineAndFieldAndStoreNothing) {
   const std::vector<Case> cases = {
       // Line 4 of kScenario is the title: an unterminated string there is a TOML syntax error.
       {"syntax", with("title = \"3A090.a raised to TPP >= 40000 (test)\"", "title = \"unterminated"), 400, 4, ""},
-      // An unknown key in [scenario] (line 2 is the [scenario] header the error points at).
-      {"unknown key", with("min_version = \"2023-11-17\"", "min_version = \"2023-11-17\"\ncolour = \"red\""), 422, 0,
-       ""},
+      // An unknown key in [scenario]: inserted after min_version (line 6), so on line 7.
+      {"unknown key", with("min_version = \"2023-11-17\"", "min_version = \"2023-11-17\"\ncolour = \"red\""), 422, 7,
+       "scenario"},
       {"unknown base", with("min_version = \"2023-11-17\"", "base = \"1999-01-01\""), 422, 0, ""},
       // An unknown metric in a condition (line 10: the all = [...] of a.1).
-      {"unknown metric", with(R"(metric = "tpp", op = ">=")", R"(metric = "tops", op = ">=")"), 422, 10, ""},
+      {"unknown metric", with(R"(metric = "tpp", op = ">=")", R"(metric = "tops", op = ">=")"), 422, 10,
+       "entries.3A090.a.prongs.a.1.all[0]"},
       {"no [scenario]", "[entries.\"3A090.b\"]\nremoved = true\n", 422, 0, "scenario.name"},
       {"bad name", with("name = \"tpp-40000\"", "name = \"../etc/passwd\""), 422, 0, "scenario.name"},
   };
