@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <thread>
+
 namespace chipgate::server {
 
 namespace {
@@ -91,12 +94,27 @@ Result<int> HttpServer::bind() {
 }
 
 Status HttpServer::run() {
+  // Announce before checking (both sequentially consistent): either stop() sees run_entered_ and
+  // waits until the library is listening before stopping it, or this sees stop_requested_.
+  run_entered_ = true;
+  struct Returned {
+    std::atomic<bool>& flag;
+    ~Returned() { flag = true; }
+  } returned{run_returned_};
+  if (stop_requested_) return Status::ok();
   if (!http_->listen_after_bind()) return Status::error("the HTTP server stopped with an error");
   return Status::ok();
 }
 
 void HttpServer::stop() {
   service_->set_draining();
+  stop_requested_ = true;
+  if (run_entered_) {
+    // run() is starting: the library's stop() only works once it is listening.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!http_->is_running() && !run_returned_ && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   http_->stop();
 }
 

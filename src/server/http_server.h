@@ -3,6 +3,7 @@
 // requests in flight finish and be answered before run() returns.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ class HttpServer {
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;
   int listen_fd_ = -1;
+  // stop() may come before run() listens (a SIGTERM right after start): the library would ignore it
+  // and run() would then serve forever. See run()/stop() for how the two flags close that window.
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> run_entered_{false};
+  std::atomic<bool> run_returned_{false};
 };
 
 }  // namespace chipgate::server

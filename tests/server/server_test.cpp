@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -363,6 +365,37 @@ TEST_P(ServerTest, OpenApiEveryRouteIsDocumentedAndEveryDocumentedRouteExists) {
     EXPECT_NE(reply.status, 405) << r.path;
   }
   EXPECT_EQ(documented, registered);
+}
+
+// A stop (SIGTERM) that arrives before run() listens must not be lost: run() then returns at once
+// instead of serving forever (cpp-httplib ignores a stop before it listens).
+TEST(HttpServerLifecycle, StopBeforeRunIsNotLost) {
+  auto opened = store::Store::open("sqlite:" + test::temp_dir() + "/lifecycle.db");
+  ASSERT_TRUE(opened) << opened.message();
+  std::shared_ptr<store::Store> db(std::move(opened).value());
+  ServiceOptions o;
+  o.rules_dir = test::rules_dir();
+  o.catalog = test::source_path("data/sample-catalog.csv");
+  o.lists = {test::source_path("data/sample-parties.json")};
+  o.log = [](const std::string&) {};
+  auto s = Service::create(o, db);
+  ASSERT_TRUE(s) << s.message();
+  HttpOptions ho;
+  ho.port = 0;
+  ho.threads = 2;
+  HttpServer http(std::shared_ptr<Service>(std::move(s).value()), ho);
+  ASSERT_TRUE(http.bind());
+  http.stop();
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    (void)http.run();
+    returned = true;
+  });
+  for (int i = 0; i < 100 && !returned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const bool returned_in_time = returned;
+  if (!returned_in_time) http.stop();  // the bug: it is listening now; stop it so the test can end
+  runner.join();
+  EXPECT_TRUE(returned_in_time) << "run() kept serving after stop()";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, testing::backends(),
