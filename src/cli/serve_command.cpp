@@ -54,6 +54,7 @@ int run(const ServeOptions& o, const char* argv0) {
   store_options.pool_size = std::max<std::size_t>(8, o.threads / 2);
   store_options.key_cache_ms = o.key_cache_ms;
   store_options.group_commit_delay_us = o.commit_delay_us;
+  store_options.background_checkpoint = true;
   auto opened = store::Store::open(spec, store_options);
   if (!opened) {
     std::cerr << "chipgate serve: --db: " << opened.message() << "\n";

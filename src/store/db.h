@@ -24,8 +24,9 @@ enum class Backend { sqlite, postgresql };
 
 struct Spec {
   Backend backend = Backend::sqlite;
-  std::string target;             // SQLite file path, or the libpq connection URI
-  bool sqlite_full_sync = false;  // "sqlite:PATH?sync=full": fsync the WAL at every commit
+  std::string target;                     // SQLite file path, or the libpq connection URI
+  bool sqlite_full_sync = false;          // "sqlite:PATH?sync=full": fsync the WAL at every commit
+  bool sqlite_manual_checkpoint = false;  // wal_autocheckpoint=0: the Store's own thread checkpoints
 };
 
 // "sqlite:PATH[?sync=full|normal]" | "postgresql://..." | "postgres://..." | a bare path (SQLite).

@@ -135,7 +135,8 @@ Result<std::unique_ptr<Connection>> connect_sqlite(const Spec& spec) {
   sqlite3_busy_timeout(db, 10000);
   auto conn = std::make_unique<SqliteConnection>(db);
   const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-                              (spec.sqlite_full_sync ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON;";
+                              (spec.sqlite_full_sync ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON;" +
+                              (spec.sqlite_manual_checkpoint ? " PRAGMA wal_autocheckpoint=0;" : "");
   if (Status s = conn->exec(pragmas); !s)
     return Result<std::unique_ptr<Connection>>::error("cannot open SQLite database " + spec.target + ": " +
                                                       s.message());

@@ -296,6 +296,46 @@ struct Store::Impl {
   // SQLite's busy handler between our own threads (other processes still meet busy_timeout).
   std::mutex write_mutex;
 
+  // The background checkpointer (OpenOptions::background_checkpoint, SQLite only).
+  std::thread checkpointer;
+  std::mutex cp_mutex;
+  std::condition_variable cp_cv;
+  bool cp_stop = false;
+  static constexpr std::int64_t kMaxWalFrames = 4096;  // 16 MB of 4 KB pages
+
+  void start_checkpointer() {
+    checkpointer = std::thread([this] {
+      auto conn = db::connect(spec);
+      if (!conn) return;  // then nothing checkpoints until close; SQLite's own close does
+      std::unique_lock lk(cp_mutex);
+      for (;;) {
+        const bool stopping = cp_cv.wait_for(lk, std::chrono::milliseconds(100), [this] { return cp_stop; });
+        lk.unlock();
+        auto r = conn.value()->query("PRAGMA wal_checkpoint(PASSIVE)");
+        // Row: busy, frames in the log, frames copied. Writers that never pause keep a PASSIVE
+        // checkpoint from finishing, and the log from restarting at its beginning: past the bound,
+        // checkpoint with the in-process writers held off so that the next commit restarts it.
+        if (r && !r->empty() && r->front().size() == 3 && r->front()[1] &&
+            std::strtoll(r->front()[1]->c_str(), nullptr, 10) > kMaxWalFrames) {
+          std::lock_guard wl(write_mutex);
+          (void)conn.value()->query("PRAGMA wal_checkpoint(RESTART)");
+        }
+        lk.lock();
+        if (stopping) return;
+      }
+    });
+  }
+
+  ~Impl() {
+    if (!checkpointer.joinable()) return;
+    {
+      std::lock_guard lk(cp_mutex);
+      cp_stop = true;
+    }
+    cp_cv.notify_all();
+    checkpointer.join();
+  }
+
   // Group commit of decisions: the first caller to find no leader writes everything queued so
   // far in one transaction; the others wait for their result.
   struct Pending {
@@ -499,7 +539,10 @@ Result<std::unique_ptr<Store>> Store::open(std::string_view db_spec, OpenOptions
   auto impl = std::make_unique<Impl>();
   impl->spec = spec.value();
   impl->options = options;
+  const bool checkpoint_thread = options.background_checkpoint && impl->spec.backend == db::Backend::sqlite;
+  impl->spec.sqlite_manual_checkpoint = checkpoint_thread;
   if (Status s = impl->migrate(); !s) return R(s);
+  if (checkpoint_thread) impl->start_checkpointer();
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

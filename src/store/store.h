@@ -199,6 +199,12 @@ struct OpenOptions {
   // them join its transaction (as PostgreSQL's commit_delay/commit_siblings). On a CPU-bound server
   // this trades a fraction of a millisecond of latency for far fewer commits. 0 = write at once.
   std::int64_t group_commit_delay_us = 0;
+  // SQLite: copy the write-ahead log back into the database from a background thread (every 100 ms,
+  // PASSIVE, never blocking writers) instead of inside whichever commit fills the log to 1000
+  // pages, which then holds the write lock through two fsyncs and delays every decision queued
+  // behind it. When writers keep the log from ever being fully copied, a checkpoint that waits for
+  // the in-process writers bounds it (> 16 MB). Ignored for PostgreSQL.
+  bool background_checkpoint = false;
 };
 
 class Store {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -135,6 +137,40 @@ TEST_P(WritePathTest, GroupCommitDelayKeepsEveryDecisionInOneValidChain) {
     ASSERT_TRUE(d && d.value());
     EXPECT_EQ("PO-" + std::to_string(d.value()->outputs["n"].get<int>()), d.value()->inputs["order"]);
   }
+}
+
+TEST_P(WritePathTest, BackgroundCheckpointCopiesTheLogIntoTheDatabase) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "a SQLite write-ahead-log setting";
+  OpenOptions o;
+  o.background_checkpoint = true;  // and so wal_autocheckpoint=0 on every connection
+  auto st = open_with(o);
+  ASSERT_TRUE(st);
+  const std::string path = spec_.substr(std::string("sqlite:").size());
+  const auto size_before = std::filesystem::file_size(path);
+  // ~2.5 MB of records: with automatic checkpoints off, only the store's own thread can move them
+  // from the -wal file into the database file while the store is open.
+  const std::string text = "{\"trace\":\"" + std::string(2000, 'x') + "\"}";
+  std::vector<AuditEvent> batch;
+  for (int i = 0; i < 50; ++i) {
+    AuditEvent e = decision(i);
+    e.outputs_text = text;
+    batch.push_back(e);
+  }
+  for (int round = 0; round < 25; ++round) ASSERT_TRUE(st->record_decisions(batch));
+  bool grew = false;
+  for (int i = 0; i < 100 && !grew; ++i) {  // checkpoints run every 100 ms; allow 10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    grew = std::filesystem::file_size(path) > size_before + 2'000'000;
+  }
+  EXPECT_TRUE(grew) << "database file still " << std::filesystem::file_size(path) << " bytes";
+  auto rep = st->verify_audit();
+  ASSERT_TRUE(rep) << rep.message();
+  EXPECT_TRUE(rep->ok) << rep->problem;
+  EXPECT_EQ(rep->records, 25 * 50);
+  st.reset();  // the checkpointer stops with the store
+  auto again = open_with({});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->verify_audit().value().records, 25 * 50);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WritePathTest, ::testing::Values("sqlite", "postgresql"),
