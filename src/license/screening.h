@@ -3,6 +3,7 @@
 // the same interface.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,9 @@ class PartyScreener {
   virtual std::vector<PartyHit> screen(std::string_view name, std::string_view country) const = 0;
   // Identifies the list snapshot the hits come from (content hash), for the record.
   virtual const std::string& snapshot_id() const = 0;
+  // Entries per list id in that snapshot, for the sharp-drop check of a list import; empty when
+  // the screener does not count them.
+  virtual std::map<std::string, std::size_t> source_counts() const { return {}; }
 };
 
 // Exact and alias matching after normalisation (case, punctuation, whitespace). Reads list files

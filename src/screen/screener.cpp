@@ -721,6 +721,8 @@ std::string find_terms_file(const std::string& flag_value, const char* argv0) {
 }
 
 double default_threshold(const Terms& t) { return t.settings().threshold; }
+std::map<std::string, std::size_t> Screener::source_counts() const { return snapshot().counts; }
+
 DropPolicy drop_policy(const Terms& t) { return t.drop(); }
 
 std::string Explanation::text() const {

@@ -122,6 +122,7 @@ class Screener : public license::PartyScreener {
   std::vector<license::PartyHit> screen(std::string_view name, std::string_view country) const override;
   const std::string& snapshot_id() const override;
 
+  std::map<std::string, std::size_t> source_counts() const override;
   const Snapshot& snapshot() const;
   const Terms& terms() const;
   double threshold() const;        // the default threshold

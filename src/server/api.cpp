@@ -241,8 +241,15 @@ Result<ListImportRequest> parse_list_import_request(std::string_view body, const
   std::vector<FieldError> problems;
   R req;
   for (const auto& [key, value] : j->items()) {
+    if (key == "force") {
+      if (value.is_boolean())
+        req.force = value.get<bool>();
+      else
+        problems.push_back({"force", "must be true or false"});
+      continue;
+    }
     if (key != "paths") {
-      problems.push_back({key, "unknown field (paths)"});
+      problems.push_back({key, "unknown field (paths, force)"});
       continue;
     }
     if (!value.is_array() || value.empty()) {

@@ -68,6 +68,7 @@ struct ScreenRequest {
 
 struct ListImportRequest {
   std::vector<std::string> paths;
+  bool force = false;  // import even when a list's entry count drops sharply against the last snapshot
 };
 
 // Parses the body as JSON within the limits (size, nesting depth, valid UTF-8). On failure `error`

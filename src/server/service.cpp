@@ -147,6 +147,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
   if (!options.load_screener && !options.terms_file.empty()) {
     auto terms = screen::load_terms(options.terms_file);
     if (!terms) return R::error("--terms: " + terms.message());
+    options.drop_policy = screen::drop_policy(*terms.value());
     options.load_screener = [t = terms.value()](const std::vector<std::string>& paths) {
       auto s = screen::Screener::load(paths, t);
       if (!s) return Result<std::shared_ptr<const license::PartyScreener>>(s.status());
@@ -533,9 +534,34 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   auto screener = options_.load_screener(req->paths);
   if (!screener)
     return error_response(400, "invalid_request", "paths: " + screener.message(), {{"paths", screener.message()}});
+  // The sharp-drop check of `chipgate lists import` (issue 4), against the store's latest snapshot:
+  // a feed that lost most of a list must not silently replace it.
+  const auto counts = screener.value()->source_counts();
+  bool forced = false;
+  if (!counts.empty()) {
+    auto latest = store_->latest_snapshot();
+    if (!latest) {
+      log("latest_snapshot failed: " + latest.message());
+      return error_response(503, "store_unavailable", "the previous snapshot could not be read; nothing imported");
+    }
+    if (latest.value()) {
+      std::map<std::string, std::size_t> previous;
+      for (const auto& [list, n] : latest.value()->source_counts)
+        previous[list] = n < 0 ? 0 : static_cast<std::size_t>(n);
+      if (Status drop = screen::check_counts(previous, counts, options_.drop_policy, false); !drop) {
+        if (!req->force)
+          return error_response(
+              409, "sharp_drop",
+              drop.message() + " (against snapshot " + latest.value()->id + "); send \"force\": true to import anyway",
+              {{"paths", drop.message()}});
+        forced = true;
+      }
+    }
+  }
   store::ListImport import;
   import.snapshot_id = screener.value()->snapshot_id();
-  import.details = {{ "paths", req->paths }};
+  for (const auto& [list, n] : counts) import.source_counts[list] = static_cast<std::int64_t>(n);
+  import.details = {{"paths", req->paths}, { "forced", forced }};
   auto snap = store_->record_list_import(actor, import);
   if (!snap) {
     log("record_list_import failed: " + snap.message());

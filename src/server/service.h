@@ -21,6 +21,7 @@
 #include "license/order_decider.h"
 #include "license/screening.h"
 #include "rules/registry.h"
+#include "screen/lists.h"
 #include "server/api.h"
 #include "server/metrics.h"
 #include "server/routes.h"
@@ -66,6 +67,9 @@ struct ServiceOptions {
   std::string terms_file;        // screening word lists (data/screening/terms.toml) -> fuzzy screener; "" = exact/alias
   ScreenerLoader load_screener;  // default: license::ExactAliasScreener::load
   PartyScreenFn screen_party;    // default: renders PartyScreener::screen() hits
+  // POST /v1/lists refuses (409) an import in which a list's entry count drops sharply against the
+  // store's latest snapshot, unless "force": true. Read from terms_file's [snapshot] table when set.
+  screen::DropPolicy drop_policy;
   std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
 };
 

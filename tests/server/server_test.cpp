@@ -310,6 +310,47 @@ TEST_P(ServerTest, AdminImportsListsAndScreeningUsesThem) {
   ASSERT_EQ(back.status, 201) << back.body;
 }
 
+TEST_P(ServerTest, ListImportWithASharpDropIsRefusedUnlessForced) {
+  // "test-list" with 30 entries, then with 5: -83% is beyond the default policy (more than 10% fewer
+  // entries of a list that had at least 20; data/screening/terms.toml [snapshot]).
+  auto list_of = [](int n) {
+    std::string body = R"({"list_id":"test-list","entities":[)";
+    for (int i = 0; i < n; ++i)
+      body += std::string(i ? "," : "") + R"({"name":"Widget Maker )" + std::to_string(i) + R"( Ltd","country":"XX"})";
+    return body + "]}";
+  };
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/full.json", list_of(30));
+  test::write_file(dir + "/cut.json", list_of(5));
+  auto full = call("POST", "/v1/lists", fx().admin, R"({"paths":[")" + dir + R"(/full.json"]})");
+  ASSERT_EQ(full.status, 201) << full.body;
+  EXPECT_EQ(full.j()["source_counts"]["test-list"], 30);
+  const auto snapshots = call("GET", "/v1/lists", fx().viewer).j()["snapshots"].size();
+
+  auto cut = call("POST", "/v1/lists", fx().admin, R"({"paths":[")" + dir + R"(/cut.json"]})");
+  ASSERT_EQ(cut.status, 409) << cut.body;
+  EXPECT_EQ(cut.j()["error"]["code"], "sharp_drop");
+  const std::string message = cut.j()["error"]["message"];
+  EXPECT_NE(message.find("test-list: 30 -> 5"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"force\": true"), std::string::npos) << message;
+  EXPECT_EQ(call("GET", "/v1/lists", fx().viewer).j()["snapshots"].size(), snapshots);  // nothing recorded
+  auto still = call("POST", "/v1/screen", fx().analyst, R"({"name":"Widget Maker 17 Ltd"})");
+  EXPECT_EQ(still.j()["match"], true) << "the 30-entry list stays in use";
+
+  auto bad = call("POST", "/v1/lists", fx().admin, R"({"paths":[")" + dir + R"(/cut.json"],"force":"yes"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.j()["error"]["fields"][0]["field"], "force");
+
+  auto forced = call("POST", "/v1/lists", fx().admin, R"({"paths":[")" + dir + R"(/cut.json"],"force":true})");
+  ASSERT_EQ(forced.status, 201) << forced.body;
+  EXPECT_EQ(forced.j()["source_counts"]["test-list"], 5);
+  EXPECT_EQ(forced.j()["details"]["forced"], true);
+  // Restore the sample list for the other tests (the test list disappearing is itself a drop).
+  auto back = call("POST", "/v1/lists", fx().admin,
+                   R"({"paths":[")" + test::source_path("data/sample-parties.json") + R"("],"force":true})");
+  ASSERT_EQ(back.status, 201) << back.body;
+}
+
 TEST_P(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   call("GET", "/healthz");
   call("POST", "/v1/decide", "", kOrderCn);  // a 401
