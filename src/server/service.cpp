@@ -123,15 +123,6 @@ ojson default_screen_party(const license::PartyScreener& screener, const ScreenP
   return {{"id", party.id}, {"match", !hits.empty()}, {"hits", std::move(h)}};
 }
 
-// One event goes through the store's group commit (record_decision: concurrent requests share a
-// transaction); a batch is its own transaction, all or nothing.
-Result<std::vector<std::int64_t>> record_events(store::Store& db, const std::vector<store::AuditEvent>& events) {
-  if (events.size() != 1) return db.record_decisions(events);
-  auto one = db.record_decision(events.front());
-  if (!one) return one.status();
-  return std::vector<std::int64_t>{one.value()};
-}
-
 }  // namespace
 
 std::string error_body(int status, const std::string& code, const std::string& message) {
@@ -307,6 +298,32 @@ Response Service::dispatch(const Route& route, const std::string& param, const R
   return error_response(404, "not_found", "no route " + request.path);
 }
 
+// The record step of classify, decide and screen: one audit event per result (none with
+// --no-record). One event goes through the store's group commit (record_decision: concurrent requests
+// share a transaction); a batch is its own transaction, all or nothing. Returns the decision ids in
+// result order, all null when not recording; a store failure is logged and returned (nothing written).
+Result<std::vector<std::optional<std::int64_t>>> Service::record(const std::vector<store::AuditEvent>& events,
+                                                                 std::size_t results, const std::string& kind,
+                                                                 const std::string& noun) {
+  std::vector<std::optional<std::int64_t>> ids(results);
+  if (!options_.record) return ids;
+  Result<std::vector<std::int64_t>> written = std::vector<std::int64_t>{};
+  if (events.size() == 1) {
+    auto one = store_->record_decision(events.front());
+    written = one ? Result<std::vector<std::int64_t>>(std::vector<std::int64_t>{one.value()})
+                  : Result<std::vector<std::int64_t>>(one.status());
+  } else {
+    written = store_->record_decisions(events);
+  }
+  if (!written) {
+    log("recording " + noun + " failed: " + written.message());
+    return Result<std::vector<std::optional<std::int64_t>>>(written.status());
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = written.value()[i];
+  metrics_.add_recorded(kind, ids.size());
+  return ids;
+}
+
 Response Service::classify(const Request& request, const std::string& actor) {
   ApiError err;
   auto when = as_of(request, err);
@@ -351,18 +368,10 @@ Response Service::classify(const Request& request, const std::string& actor) {
     }
     events.push_back(std::move(ev));
   }
-  std::vector<std::optional<std::int64_t>> ids(outputs.size());
-  if (options_.record) {
-    auto rec = record_events(*store_, events);
-    if (!rec) {
-      log("recording classifications failed: " + rec.message());
-      return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
-    metrics_.add_recorded("decision.classify", ids.size());
-  }
-  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
-  return text_response(id_array(ids, outputs));
+  auto ids = record(events, outputs.size(), "decision.classify", "classifications");
+  if (!ids) return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
+  if (!req->batch) return text_response(with_decision_id(ids.value()[0], outputs[0]));
+  return text_response(id_array(ids.value(), outputs));
 }
 
 Response Service::decide(const Request& request, const std::string& actor) {
@@ -415,19 +424,12 @@ Response Service::decide(const Request& request, const std::string& actor) {
     ev.list_snapshot_id = snapshot;
     events.push_back(std::move(ev));
   }
-  std::vector<std::optional<std::int64_t>> ids(outputs.size());
-  if (options_.record) {
-    auto rec = record_events(*store_, events);
-    if (!rec) {
-      log("recording decisions failed: " + rec.message());
-      return error_response(503, "store_unavailable", "the decision could not be recorded; nothing was stored");
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
-    metrics_.add_recorded("decision.decide", ids.size());
-  }
-  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
+  auto ids = record(events, outputs.size(), "decision.decide", "decisions");
+  if (!ids) return error_response(503, "store_unavailable", "the decision could not be recorded; nothing was stored");
+  if (!req->batch) return text_response(with_decision_id(ids.value()[0], outputs[0]));
   // The shape of `chipgate decide --format json`: {"decisions": [...], "summary": {...}}.
-  return text_response("{\"decisions\":" + id_array(ids, outputs) + ",\"summary\":" + render(summary.to_json()) + "}");
+  return text_response("{\"decisions\":" + id_array(ids.value(), outputs) +
+                       ",\"summary\":" + render(summary.to_json()) + "}");
 }
 
 Response Service::screen(const Request& request, const std::string& actor) {
@@ -451,18 +453,10 @@ Response Service::screen(const Request& request, const std::string& actor) {
     ev.list_snapshot_id = eng->screener->snapshot_id();
     events.push_back(std::move(ev));
   }
-  std::vector<std::optional<std::int64_t>> ids(outputs.size());
-  if (options_.record) {
-    auto rec = record_events(*store_, events);
-    if (!rec) {
-      log("recording screenings failed: " + rec.message());
-      return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
-    }
-    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rec.value()[i];
-    metrics_.add_recorded("decision.screen", ids.size());
-  }
-  if (!req->batch) return text_response(with_decision_id(ids[0], outputs[0]));
-  return text_response(id_array(ids, outputs));
+  auto ids = record(events, outputs.size(), "decision.screen", "screenings");
+  if (!ids) return error_response(503, "store_unavailable", "the result could not be recorded; nothing was stored");
+  if (!req->batch) return text_response(with_decision_id(ids.value()[0], outputs[0]));
+  return text_response(id_array(ids.value(), outputs));
 }
 
 Response Service::get_decision(const std::string& id_text) {

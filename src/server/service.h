@@ -101,6 +101,9 @@ class Service {
   Result<const license::OrderDecider*> decider(const Engine& engine, const std::string& scenario) const;
 
   Response dispatch(const Route& route, const std::string& param, const Request& request, const store::ApiKeyInfo* key);
+  Result<std::vector<std::optional<std::int64_t>>> record(const std::vector<store::AuditEvent>& events,
+                                                          std::size_t results, const std::string& kind,
+                                                          const std::string& noun);
   Response classify(const Request& request, const std::string& actor);
   Response decide(const Request& request, const std::string& actor);
   Response screen(const Request& request, const std::string& actor);
