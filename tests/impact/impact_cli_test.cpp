@@ -55,6 +55,27 @@ nlohmann::json product(const nlohmann::json& doc, const std::string& id) {
   return {};
 }
 
+// The report screens order parties with the same fuzzy screener as `decide`: "HUAWEI TECH CO" is the
+// Entity List's "Huawei Technologies Co., Ltd." (data/sample-parties.json) abbreviated (TECH =
+// TECHNOLOGIES; CO, LTD legal forms), and an Entity List hit needs a licence for any item subject to
+// the EAR, so the HBM order to Germany needs one before and after the rollback. An exact-name screen
+// would miss the hit and show no licence on either side (as order C of the test below).
+TEST(ImpactCli, OrderPartiesAreScreenedFuzzilyAsInDecide) {
+  Files f = files();
+  write_file(f.orders,
+             "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,"
+             "end_user_hq_country,end_uses,exporter\n"
+             "D,1,2026-11-25,test-hbm,5,25000,DE,Cons,HUAWEI TECH CO,DE,DE,,ExampleMem\n");
+  const auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " +
+                         f.orders + " --format json --orders-detail all");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["orders"].size(), 1u);
+  EXPECT_EQ(doc["orders"][0]["before"]["license_required"], true);
+  EXPECT_EQ(doc["orders"][0]["after"]["license_required"], true);
+  EXPECT_EQ(doc["orders"][0]["transition"], "unchanged");
+}
+
 TEST(ImpactCli, JsonContractWithOrders) {
   const auto f = files();
   const auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " +
