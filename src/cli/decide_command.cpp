@@ -35,7 +35,13 @@ struct DecideOptions {
   std::string shipments;  // JSON Lines file for the whole-shipment answers
 };
 
-// The bundled sample party list, used when --lists is not given.
+// Whether the line's answer (licence or not) differs between the compared dates.
+bool changed(const std::vector<license::Decision>& per_date) {
+  for (const auto& d : per_date)
+    if (d.license_required != per_date.front().license_required) return true;
+  return false;
+}
+
 int run(const DecideOptions& o, const char* argv0) {
   const std::string rules_dir = find_rules_dir(o.rules_dir, argv0);
   auto reg = load_registry_or_report(rules_dir);
@@ -115,23 +121,31 @@ int run(const DecideOptions& o, const char* argv0) {
       if (inserted) shipments.emplace_back(line.order_id, d.date);
       shipments[pos->second].add(line, d);
     }
-    if (o.format == "jsonl" || o.format == "json") {
+    if (o.format == "jsonl") {
+      // Written directly (no document tree): the same text as the tree's compact dump.
+      std::string text;
+      JsonWriter w(text);
+      if (per_date.size() == 1) {
+        io::write_decision_json(w, line, per_date.front(), snapshot);
+      } else {
+        w.begin_object().field("order_id", line.order_id).field("line", line.line).field("changed", changed(per_date));
+        w.key("dates").begin_array();
+        for (const auto& d : per_date) io::write_decision_json(w, line, d, snapshot);
+        w.end_array().end_object();
+      }
+      std::cout << text << "\n";
+    } else if (o.format == "json") {
       nlohmann::ordered_json j;
       if (per_date.size() == 1) {
         j = io::decision_to_json(line, per_date.front(), snapshot);
       } else {
-        bool changed = false;
-        for (const auto& d : per_date) changed = changed || d.license_required != per_date.front().license_required;
         j = {{"order_id", line.order_id},
              {"line", line.line},
-             {"changed", changed},
+             {"changed", changed(per_date)},
              {"dates", nlohmann::ordered_json::array()}};
         for (const auto& d : per_date) j["dates"].push_back(io::decision_to_json(line, d, snapshot));
       }
-      if (o.format == "jsonl")
-        std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-      else
-        all.push_back(std::move(j));
+      all.push_back(std::move(j));
     } else if (o.format == "csv") {
       for (const auto& d : per_date) std::cout << io::decision_csv_row(line, d);
     } else {

@@ -1,6 +1,7 @@
 #include "io/decision_output.h"
 
 #include "core/json_util.h"
+#include "core/json_writer.h"
 #include "io/classification_output.h"
 
 namespace chipgate::io {
@@ -10,161 +11,195 @@ using license::TestedProvision;
 
 namespace {
 
-json trace_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id) {
-  json t = json::array();
+void write_trace(JsonWriter& w, const license::OrderLine& line, const license::Decision& d,
+                 const std::string& snapshot_id) {
+  w.begin_array();
   if (d.rules) {
-    t.push_back({{"step", "rules"},
-                 {"version", d.rules->version.id},
-                 {"label", d.rules->label()},
-                 {"federal_register", d.rules->version.federal_register},
-                 {"hash", d.rules->hash}});
+    w.begin_object()
+        .field("step", "rules")
+        .field("version", d.rules->version.id)
+        .field("label", d.rules->label())
+        .field("federal_register", d.rules->version.federal_register)
+        .field("hash", d.rules->hash)
+        .end_object();
   } else {
-    t.push_back({{"step", "rules"},
-                 {"text", "No advanced-computing rule version in force on " + d.date.to_string() +
-                              "; only company letters and restricted-party lists are checked"}});
+    w.begin_object()
+        .field("step", "rules")
+        .field("text", "No advanced-computing rule version in force on " + d.date.to_string() +
+                           "; only company letters and restricted-party lists are checked")
+        .end_object();
   }
   const auto& c = d.classification;
-  json cls = {{"step", "classification"},
-              {"product_id", line.product_id},
-              {"status", classify::status_name(c.status)},
-              {"eccn", c.eccns},
-              {"tokens", d.item_tokens}};
-  if (!c.candidates.empty()) cls["candidates"] = c.candidates;
-  if (c.metrics.tpp) cls["tpp"] = *c.metrics.tpp;
-  if (c.metrics.pd) cls["pd"] = *c.metrics.pd;
-  if (c.metrics.dram_bw) cls["dram_bw"] = *c.metrics.dram_bw;
-  t.push_back(cls);
+  w.begin_object()
+      .field("step", "classification")
+      .field("product_id", line.product_id)
+      .field("status", classify::status_name(c.status))
+      .field("eccn", c.eccns)
+      .field("tokens", d.item_tokens);
+  if (!c.candidates.empty()) w.field("candidates", c.candidates);
+  if (c.metrics.tpp) w.field("tpp", *c.metrics.tpp);
+  if (c.metrics.pd) w.field("pd", *c.metrics.pd);
+  if (c.metrics.dram_bw) w.field("dram_bw", *c.metrics.dram_bw);
+  w.end_object();
   static const rules::LicenseRules kNoRules;
   const auto& lic = d.rules ? d.rules->license : kNoRules;
-  t.push_back({{"step", "destination"},
-               {"ship_to", line.ship_to},
-               {"canonical", lic.canonical(line.ship_to)},
-               {"groups", lic.groups_of(line.ship_to)},
-               {"end_user_hq_country", line.end_user_hq_country},
-               {"hq_groups", line.end_user_hq_country.empty() ? std::vector<std::string>{}
-                                                              : lic.groups_of(line.end_user_hq_country)},
-               {"export_from", line.export_from}});
+  w.begin_object()
+      .field("step", "destination")
+      .field("ship_to", line.ship_to)
+      .field("canonical", lic.canonical(line.ship_to))
+      .field("groups", lic.groups_of(line.ship_to))
+      .field("end_user_hq_country", line.end_user_hq_country)
+      .field("hq_groups",
+             line.end_user_hq_country.empty() ? std::vector<std::string>{} : lic.groups_of(line.end_user_hq_country))
+      .field("export_from", line.export_from)
+      .end_object();
   for (const auto& p : d.trace) {
-    json s;
+    w.begin_object();
     switch (p.kind) {
       case TestedProvision::Kind::kRequirement:
       case TestedProvision::Kind::kNotEnforced: {
         const auto* r = static_cast<const rules::LicenseRequirement*>(p.provision);
-        s = {{"step", "requirement"},
-             {"id", r->id},
-             {"citation", r->citation},
-             {"source", r->source.to_string()},
-             {"result", p.kind == TestedProvision::Kind::kNotEnforced ? "in the text, not enforced"
-                        : p.applies                                   ? "applies"
-                                                                      : "does not apply"},
-             {"why", p.why}};
+        w.field("step", "requirement")
+            .field("id", r->id)
+            .field("citation", r->citation)
+            .field("source", r->source.to_string())
+            .field("result", p.kind == TestedProvision::Kind::kNotEnforced ? "in the text, not enforced"
+                             : p.applies                                   ? "applies"
+                                                                           : "does not apply")
+            .field("why", p.why);
         break;
       }
       case TestedProvision::Kind::kLetter: {
         const auto* l = static_cast<const rules::Letter*>(p.provision);
-        s = {{"step", "letter"},
-             {"id", l->id},
-             {"recipient", l->recipient},
-             {"citation", l->citation},
-             {"result", p.applies ? "applies" : "does not apply"},
-             {"why", p.why}};
+        w.field("step", "letter")
+            .field("id", l->id)
+            .field("recipient", l->recipient)
+            .field("citation", l->citation)
+            .field("result", p.applies ? "applies" : "does not apply")
+            .field("why", p.why);
         break;
       }
       case TestedProvision::Kind::kLettersSuspended:
-        s = {{"step", "letters"}, {"result", "suspended"}, {"why", p.why}};
+        w.field("step", "letters").field("result", "suspended").field("why", p.why);
         break;
       case TestedProvision::Kind::kEndUse: {
         const auto* e = static_cast<const rules::EndUseControl*>(p.provision);
-        s = {{"step", "end_use"},
-             {"code", e->code},
-             {"citation", e->citation},
-             {"result", p.applies ? "applies" : "does not apply"},
-             {"why", p.why}};
+        w.field("step", "end_use")
+            .field("code", e->code)
+            .field("citation", e->citation)
+            .field("result", p.applies ? "applies" : "does not apply")
+            .field("why", p.why);
         break;
       }
       case TestedProvision::Kind::kReview: {
         const auto* r = static_cast<const rules::ReviewRule*>(p.provision);
-        s = {{"step", "review"}, {"why", p.why}};
-        if (r) {
-          s["rule"] = r->id;
-          s["policy"] = rules::review_policy_code(r->policy);
-          s["citation"] = r->citation;
-          s["text"] = r->text;
-        }
+        w.field("step", "review").field("why", p.why);
+        if (r)
+          w.field("rule", r->id)
+              .field("policy", rules::review_policy_code(r->policy))
+              .field("citation", r->citation)
+              .field("text", r->text);
         break;
       }
       case TestedProvision::Kind::kException:
       case TestedProvision::Kind::kExceptionBlocked: {
         const auto* e = static_cast<const rules::LicenseException*>(p.provision);
-        s = {{"step", "exception"},
-             {"id", e->id},
-             {"citation", e->citation},
-             {"result", p.applies ? "available" : "not available"},
-             {"why", p.why}};
+        w.field("step", "exception")
+            .field("id", e->id)
+            .field("citation", e->citation)
+            .field("result", p.applies ? "available" : "not available")
+            .field("why", p.why);
         break;
       }
     }
-    t.push_back(s);
+    w.end_object();
   }
-  json parties = {{"step", "parties"}, {"screened", !snapshot_id.empty()}, {"hits", d.parties.size()}};
-  if (!snapshot_id.empty()) parties["list_snapshot"] = snapshot_id;
-  t.push_back(parties);
-  std::string conclusion = !d.license_required.has_value()
+  w.begin_object().field("step", "parties").field("screened", !snapshot_id.empty()).field("hits", d.parties.size());
+  if (!snapshot_id.empty()) w.field("list_snapshot", snapshot_id);
+  w.end_object();
+  const char* conclusion = !d.license_required.has_value()
                                ? "Undetermined: the item's classification decides whether a licence is needed."
                            : *d.license_required ? "Licence required."
                                                  : "No licence required for this line on this date.";
-  t.push_back({{"step", "conclusion"}, {"text", conclusion + " " + kDisclaimer}});
-  return t;
+  w.begin_object().field("step", "conclusion").field("text", std::string(conclusion) + " " + kDisclaimer).end_object();
+  w.end_array();
 }
 
 }  // namespace
 
-json decision_to_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id) {
-  json j = {
-      {"order_id", line.order_id}, {"line", line.line}, {"date", d.date.to_string()}, {"product_id", line.product_id}};
-  j["eccn"] = d.classification.eccns;
-  j["classification"] = classify::status_name(d.classification.status);
-  j["license_required"] = d.license_required ? json(*d.license_required) : json(nullptr);
-  json reasons = json::array();
-  for (const auto& r : d.reasons) reasons.push_back(r.text());
+void write_decision_json(JsonWriter& w, const license::OrderLine& line, const license::Decision& d,
+                         const std::string& snapshot_id) {
+  w.begin_object()
+      .field("order_id", line.order_id)
+      .field("line", line.line)
+      .field("date", d.date.to_string())
+      .field("product_id", line.product_id)
+      .field("eccn", d.classification.eccns)
+      .field("classification", classify::status_name(d.classification.status))
+      .field("license_required", d.license_required);
+  w.key("reasons").begin_array();
+  for (const auto& r : d.reasons) w.value(r.text());
   if (!d.license_required.has_value() && !d.missing.empty()) {
     std::string m;
     for (const auto& x : d.missing) m += (m.empty() ? "" : ", ") + x;
-    reasons.push_back("Missing item parameters: " + m);
+    w.value("Missing item parameters: " + m);
   }
-  j["reasons"] = reasons;
-  j["review_policy"] = d.review_policy ? json(rules::review_policy_code(*d.review_policy)) : json(nullptr);
-  if (d.review_policy) j["review_citation"] = d.review_citation;
-  json ex = json::array();
+  w.end_array();
+  if (d.review_policy)
+    w.field("review_policy", rules::review_policy_code(*d.review_policy)).field("review_citation", d.review_citation);
+  else
+    w.key("review_policy").null();
+  w.key("exceptions").begin_array();
   for (std::size_t i = 0; i < d.exceptions.size(); ++i) {
     const auto* e = d.exceptions[i];
-    json conds = e->conditions;
-    if (!d.exception_notes[i].empty()) conds.push_back(d.exception_notes[i]);
-    json o = {{"name", e->id}, {"title", e->name}, {"citation", e->citation}, {"conditions", conds}};
-    if (e->notification_days) o["notification_days"] = e->notification_days;
-    ex.push_back(o);
+    w.begin_object().field("name", e->id).field("title", e->name).field("citation", e->citation);
+    w.key("conditions").begin_array();
+    for (const auto& c : e->conditions) w.value(c);
+    if (!d.exception_notes[i].empty()) w.value(d.exception_notes[i]);
+    w.end_array();
+    if (e->notification_days) w.field("notification_days", e->notification_days);
+    w.end_object();
   }
-  j["exceptions"] = ex;
-  json parties = json::array();
+  w.end_array();
+  w.key("parties").begin_array();
   for (std::size_t i = 0; i < d.parties.size(); ++i) {
     const auto& h = d.parties[i];
-    parties.push_back({{"role", d.party_roles[i]},
-                       {"list", h.list},
-                       {"entry_id", h.entry_id},
-                       {"name", h.name},
-                       {"matched_name", h.matched_name},
-                       {"country", h.country},
-                       {"score", h.score},
-                       {"license_requirement", h.license_requirement},
-                       {"federal_register", h.federal_register},
-                       {"fdp", h.fdp},
-                       {"explanation", h.explanation}});
+    w.begin_object()
+        .field("role", d.party_roles[i])
+        .field("list", h.list)
+        .field("entry_id", h.entry_id)
+        .field("name", h.name)
+        .field("matched_name", h.matched_name)
+        .field("country", h.country)
+        .field("score", h.score)
+        .field("license_requirement", h.license_requirement)
+        .field("federal_register", h.federal_register)
+        .field("fdp", h.fdp)
+        .field("explanation", h.explanation)
+        .end_object();
   }
-  j["parties"] = parties;
-  j["missing"] = d.missing;
-  j["rules"] = d.rules ? json(d.rules->label()) : json(nullptr);
-  j["trace"] = trace_json(line, d, snapshot_id);
-  return j;
+  w.end_array();
+  w.field("missing", d.missing);
+  if (d.rules)
+    w.field("rules", d.rules->label());
+  else
+    w.key("rules").null();
+  w.key("trace");
+  write_trace(w, line, d, snapshot_id);
+  w.end_object();
+}
+
+std::string decision_json_text(const license::OrderLine& line, const license::Decision& d,
+                               const std::string& snapshot_id) {
+  std::string out;
+  out.reserve(4096);
+  JsonWriter w(out);
+  write_decision_json(w, line, d, snapshot_id);
+  return out;
+}
+
+json decision_to_json(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id) {
+  return json::parse(decision_json_text(line, d, snapshot_id));
 }
 
 std::string decision_csv_header() {

@@ -6,11 +6,20 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_writer.h"
 #include "license/decision.h"
 #include "license/shipment_outcome.h"
 
 namespace chipgate::io {
 
+// The decision object of the decide contract, with its trace. The text is written directly (no
+// document tree: this is the hot path of `chipgate decide --format jsonl` and POST /v1/decide) and is
+// exactly what nlohmann's compact dump of decision_to_json() gives.
+void write_decision_json(JsonWriter& w, const license::OrderLine& line, const license::Decision& d,
+                         const std::string& snapshot_id);
+std::string decision_json_text(const license::OrderLine& line, const license::Decision& d,
+                               const std::string& snapshot_id);
+// The same object as a document, for callers that nest or pretty-print it.
 nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const license::Decision& d,
                                         const std::string& snapshot_id);
 

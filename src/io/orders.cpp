@@ -181,6 +181,49 @@ Result<OrderBook> parse_orders_csv(std::string_view text) {
   return book;
 }
 
+Result<license::OrderLine> order_line_from_json(const nlohmann::json& j, std::string& column) {
+  using R = Result<license::OrderLine>;
+  column.clear();
+  if (!j.is_object()) return R::error("not a valid JSON object");
+  license::OrderLine line;
+  std::string problem;
+  for (const auto& [key, value] : j.items()) {
+    auto it = columns().find(key);
+    if (it == columns().end()) {
+      column = key;
+      return R::error("unknown field");
+    }
+    std::string cell;
+    if (value.is_null()) continue;
+    if (value.is_string())
+      cell = value.get<std::string>();
+    else if (value.is_number())
+      cell = value.dump();
+    else if (value.is_array() && it->second == Col::kEndUses) {
+      for (const auto& e : value) {
+        if (!e.is_string()) {
+          problem = "must be a list of strings";
+          break;
+        }
+        cell += (cell.empty() ? "" : ";") + e.get<std::string>();
+      }
+    } else {
+      problem = std::string("has the wrong type (") + value.type_name() + ")";
+    }
+    if (problem.empty()) problem = apply(line, it->second, cell);
+    if (!problem.empty()) {
+      column = key;
+      return R::error(problem);
+    }
+  }
+  for (const char* required : {"order_id", "product_id", "ship_to"})
+    if (!j.contains(required)) {
+      column = required;
+      return R::error("required");
+    }
+  return line;
+}
+
 Result<OrderBook> parse_orders_jsonl(std::string_view text) {
   OrderBook book;
   std::size_t line_no = 0, pos = 0;
@@ -195,51 +238,14 @@ Result<OrderBook> parse_orders_jsonl(std::string_view text) {
       book.errors.push_back({line_no, "", "not a valid JSON object"});
       continue;
     }
-    license::OrderLine line;
-    std::string problem, column;
-    for (const auto& [key, value] : j.items()) {
-      auto it = columns().find(key);
-      if (it == columns().end()) {
-        problem = "unknown field";
-        column = key;
-        break;
-      }
-      std::string cell;
-      if (value.is_null()) continue;
-      if (value.is_string())
-        cell = value.get<std::string>();
-      else if (value.is_number())
-        cell = value.dump();
-      else if (value.is_array() && it->second == Col::kEndUses) {
-        for (const auto& e : value) {
-          if (!e.is_string()) {
-            problem = "must be a list of strings";
-            break;
-          }
-          cell += (cell.empty() ? "" : ";") + e.get<std::string>();
-        }
-      } else {
-        problem = std::string("has the wrong type (") + value.type_name() + ")";
-      }
-      if (problem.empty()) problem = apply(line, it->second, cell);
-      if (!problem.empty()) {
-        column = key;
-        break;
-      }
-    }
-    if (problem.empty())
-      for (const char* required : {"order_id", "product_id", "ship_to"})
-        if (!j.contains(required)) {
-          problem = "required";
-          column = required;
-          break;
-        }
-    if (!problem.empty()) {
-      book.errors.push_back({line_no, column, problem});
+    std::string column;
+    auto line = order_line_from_json(j, column);
+    if (!line) {
+      book.errors.push_back({line_no, column, line.message()});
       continue;
     }
-    if (line.line.empty()) line.line = std::to_string(book.lines.size() + 1);
-    book.lines.push_back({line_no, std::move(line)});
+    if (line->line.empty()) line->line = std::to_string(book.lines.size() + 1);
+    book.lines.push_back({line_no, std::move(line).value()});
   }
   return book;
 }

@@ -3,6 +3,7 @@
 // end_uses` (plus optional `exporter`, `export_from`). A bad line is reported and skipped.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ struct OrderBook {
 
 Result<OrderBook> parse_orders_csv(std::string_view text);
 Result<OrderBook> parse_orders_jsonl(std::string_view text);
+// One order line from a JSON object (a JSON Lines record, or an element of POST /v1/decide).
+// On error, `column` names the field at fault ("" when the value is not an object).
+Result<license::OrderLine> order_line_from_json(const nlohmann::json& j, std::string& column);
 Result<OrderBook> load_orders(const std::string& path);
 
 }  // namespace chipgate::io

@@ -159,24 +159,15 @@ Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& 
       problems.push_back({element_path(req.batch, i, ""), "must be a JSON object (an order line)"});
       continue;
     }
-    // The order book reader's JSON Lines path is the one definition of an order line's fields; one
-    // object serialised on one line is exactly such a record.
-    auto book = io::parse_orders_jsonl(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    if (!book) {
-      problems.push_back({element_path(req.batch, i, ""), book.message()});
+    // The order book reader's JSON Lines record is the one definition of an order line's fields.
+    std::string field;
+    auto line = io::order_line_from_json(j, field);
+    if (!line) {
+      problems.push_back({element_path(req.batch, i, field), line.message()});
       continue;
     }
-    if (!book->errors.empty()) {
-      for (const auto& e : book->errors) problems.push_back({element_path(req.batch, i, e.column), e.problem});
-      continue;
-    }
-    if (book->lines.size() != 1) {
-      problems.push_back({element_path(req.batch, i, ""), "must be one order line"});
-      continue;
-    }
-    auto& line = book->lines.front().line;
-    if (!j.contains("line") || j["line"].is_null()) line.line = std::to_string(req.batch ? i + 1 : 1);
-    req.lines.push_back(std::move(line));
+    if (line->line.empty()) line->line = std::to_string(req.batch ? i + 1 : 1);
+    req.lines.push_back(std::move(line).value());
     req.raw.push_back(std::move(j));
   }
   if (!problems.empty()) return invalid(error, std::move(problems), "order line");

@@ -409,7 +409,7 @@ Response Service::decide(const Request& request, const std::string& actor) {
   io::DecisionSummary summary;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
-    outputs.push_back(render(io::decision_to_json(req->lines[i], d, snapshot)));
+    outputs.push_back(io::decision_json_text(req->lines[i], d, snapshot));
     summary.add(req->lines[i], d);
     if (!options_.record) continue;
     store::AuditEvent ev;
