@@ -1,6 +1,8 @@
 #include "core/json_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/json_util.h"
@@ -17,50 +19,76 @@ std::string nlohmann_text(const nlohmann::json& j) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
-  if (!is_valid_utf8(text)) {
-    out += nlohmann_text(std::string(text));
-    return;
-  }
+void append_json_string_utf8(std::string& out, std::string_view text) {
+  // Bytes each input byte adds beyond itself: '"' '\\' and \b \f \n \r \t one (a backslash),
+  // other control characters five (\u00XX), everything else none. Two passes (size, then fill)
+  // write through a pointer into storage sized once: JSON texts embedded in the audit record's
+  // hashed form are full of quotes, and appending piece by piece was the cost of hashing them.
+  static constexpr auto kExtra = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 5;
+    for (unsigned char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t[c] = 1;
+    return t;
+  }();
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // start of the bytes not yet copied
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    out.push_back('\\');
-    switch (c) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\b':
-        out.push_back('b');
-        break;
-      case '\f':
-        out.push_back('f');
-        break;
-      case '\n':
-        out.push_back('n');
-        break;
-      case '\r':
-        out.push_back('r');
-        break;
-      case '\t':
-        out.push_back('t');
-        break;
-      default:  // other control characters: \u00XX, lower-case hex as nlohmann writes them
-        out += "u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t extra = 0;
+  for (std::size_t i = 0; i < n; ++i) extra += kExtra[in[i]];
+  const std::size_t start = out.size();
+  out.resize(start + n + extra + 2);
+  char* o = out.data() + start;
+  *o++ = '"';
+  if (extra == 0) {
+    std::memcpy(o, in, n);
+    o += n;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned char c = in[i];
+      if (kExtra[c] == 0) {
+        *o++ = static_cast<char>(c);
+        continue;
+      }
+      *o++ = '\\';
+      switch (c) {
+        case '"':
+          *o++ = '"';
+          break;
+        case '\\':
+          *o++ = '\\';
+          break;
+        case '\b':
+          *o++ = 'b';
+          break;
+        case '\f':
+          *o++ = 'f';
+          break;
+        case '\n':
+          *o++ = 'n';
+          break;
+        case '\r':
+          *o++ = 'r';
+          break;
+        case '\t':
+          *o++ = 't';
+          break;
+        default:  // other control characters: \u00XX, lower-case hex as nlohmann writes them
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = kHex[c >> 4];
+          *o++ = kHex[c & 0xF];
+      }
     }
   }
-  out.append(text.data() + run, text.size() - run);
-  out.push_back('"');
+  *o = '"';
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  if (is_valid_utf8(text))
+    append_json_string_utf8(out, text);
+  else
+    out += nlohmann_text(std::string(text));
 }
 
 void JsonWriter::before_value() {

@@ -88,5 +88,7 @@ class JsonWriter {
 // Appends `text` as a JSON string literal (quotes included), escaped as nlohmann::json escapes it
 // with ensure_ascii off; bytes that are not UTF-8 become U+FFFD as its `replace` handler does.
 void append_json_string(std::string& out, std::string_view text);
+// The same for text the caller knows is valid UTF-8 (checked elsewhere): no check, no fallback.
+void append_json_string_utf8(std::string& out, std::string_view valid_utf8);
 
 }  // namespace chipgate

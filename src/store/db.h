@@ -16,7 +16,9 @@
 
 namespace chipgate::store::db {
 
-using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+// A text parameter is owned (std::string) or viewed (std::string_view: large texts bound without a
+// copy; the viewed text must outlive the query call).
+using Param = std::variant<std::nullptr_t, std::int64_t, std::string, std::string_view>;
 using Row = std::vector<std::optional<std::string>>;  // every column as text; NULL = nullopt
 using Rows = std::vector<Row>;
 

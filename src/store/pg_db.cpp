@@ -55,6 +55,9 @@ class PgConnection : public Connection {
         values[i] = texts[i].c_str();
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         values[i] = s->c_str();
+      } else if (const auto* v = std::get_if<std::string_view>(&params[i])) {
+        texts[i] = *v;  // libpq reads text parameters up to their NUL
+        values[i] = texts[i].c_str();
       }
     }
     PGresult* res =

@@ -14,7 +14,7 @@
 //  - foreign_keys=ON.
 #include <sqlite3.h>
 
-#include <map>
+#include <unordered_map>
 
 #include "store/db.h"
 
@@ -83,8 +83,12 @@ class SqliteConnection : public Connection {
       else if (const auto* n = std::get_if<std::int64_t>(&params[i]))
         rc = sqlite3_bind_int64(stmt, index, *n);
       else {
-        const auto& s = std::get<std::string>(params[i]);
-        rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        // The parameter outlives the statement's execution (reset below, before returning), so
+        // SQLite may read it in place (SQLITE_STATIC) instead of copying it.
+        const std::string_view s = std::holds_alternative<std::string>(params[i])
+                                       ? std::string_view(std::get<std::string>(params[i]))
+                                       : std::get<std::string_view>(params[i]);
+        rc = sqlite3_bind_text64(stmt, index, s.data() ? s.data() : "", s.size(), SQLITE_STATIC, SQLITE_UTF8);
       }
       if (rc != SQLITE_OK) return Result<Rows>::error("sqlite: " + std::string(sqlite3_errmsg(db_)));
     }
@@ -119,7 +123,7 @@ class SqliteConnection : public Connection {
 
  private:
   sqlite3* db_;
-  std::map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/json_util.h"
+#include "core/json_writer.h"
 #include "core/sha256.h"
 #include "store/db.h"
 #include "store/migrations.h"
@@ -178,77 +179,38 @@ Result<Role> parse_role(std::string_view text) {
   return Result<Role>::error("role: '" + std::string(text) + "' is not a role (expected admin, analyst or viewer)");
 }
 
+std::string canonical_json_string(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  append_json_string_utf8(out, s);
+  return out;
+}
+
 namespace {
 
-// Appends `s` as a JSON string exactly as nlohmann::json::dump() writes valid UTF-8 (no
-// ensure_ascii): '"' and '\\' escaped, \b \f \n \r \t by name, other bytes below 0x20 as
-// \u00xx (lower-case hex), everything else verbatim. A hand-written loop because the canonical
-// serialisation runs for every audit record and nlohmann's escaper (UTF-8 decoding per byte) was
-// the largest single cost of an audited write.
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // start of the pending verbatim run
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
+// The hashed text of an audit record: "chipgate-audit-v1\n" + [id, time, actor, kind, rule_set_id,
+// rule_set_hash, list_snapshot_id, prev_hash, inputs, outputs], the strings written as nlohmann's
+// dump writes valid UTF-8 (core/json_writer.h). Views: appending a record hashes it without copies.
+std::string audit_hash(std::int64_t id, std::initializer_list<std::string_view> fields) {
+  std::size_t size = 40;
+  for (auto f : fields) size += f.size() + 3;
+  std::string text;
+  text.reserve(size + size / 8);
+  text += "chipgate-audit-v1\n[";
+  text += std::to_string(id);
+  for (auto f : fields) {
+    text.push_back(',');
+    append_json_string_utf8(text, f);
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  text.push_back(']');
+  return sha256_hex(text);
 }
 
 }  // namespace
 
-std::string canonical_json_string(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  append_json_string(out, s);
-  return out;
-}
-
 std::string audit_record_hash(const AuditRecord& r) {
-  // "chipgate-audit-v1\n" + [id,time,actor,kind,rule_set_id,rule_set_hash,list_snapshot_id,prev_hash,inputs,outputs]
-  std::string text;
-  text.reserve(160 + r.inputs.size() + r.outputs.size() + r.time.size() + r.actor.size() + r.kind.size() +
-               r.rule_set_id.size() + r.rule_set_hash.size() + r.list_snapshot_id.size() + r.prev_hash.size());
-  text += "chipgate-audit-v1\n[";
-  text += std::to_string(r.id);
-  for (const std::string* field : {&r.time, &r.actor, &r.kind, &r.rule_set_id, &r.rule_set_hash, &r.list_snapshot_id,
-                                   &r.prev_hash, &r.inputs, &r.outputs}) {
-    text.push_back(',');
-    append_json_string(text, *field);
-  }
-  text.push_back(']');
-  return sha256_hex(text);
+  return audit_hash(r.id, {r.time, r.actor, r.kind, r.rule_set_id, r.rule_set_hash, r.list_snapshot_id, r.prev_hash,
+                           r.inputs, r.outputs});
 }
 
 nlohmann::json AuditRecord::to_json() const {
@@ -423,33 +385,28 @@ struct Store::Impl {
     auto head = c.query(head_sql);
     if (!head) return R(head.status());
     if (head->size() != 1) return R::error("audit log: the chain head row is missing");
-    AuditRecord rec;
-    rec.id = to_int((*head)[0][0]);
-    rec.prev_hash = to_str((*head)[0][1]);
+    std::int64_t id = to_int((*head)[0][0]);
+    std::string prev_hash = to_str((*head)[0][1]);
     const std::string time = now_utc();
+    static const std::string insert_sql = std::string("INSERT INTO audit_log (") + kAuditColumns +
+                                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     std::vector<std::int64_t> ids;
     ids.reserve(events.size());
     for (const Prepared* e : events) {
-      rec.id += 1;
-      rec.time = time;
-      rec.actor = e->actor;
-      rec.kind = e->kind;
-      rec.inputs = e->inputs;
-      rec.outputs = e->outputs;
-      rec.rule_set_id = e->rule_set_id;
-      rec.rule_set_hash = e->rule_set_hash;
-      rec.list_snapshot_id = e->list_snapshot_id;
-      rec.hash = audit_record_hash(rec);
-      auto ins = c.query(std::string("INSERT INTO audit_log (") + kAuditColumns +
-                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                         {rec.id, rec.time, rec.actor, rec.kind, rec.inputs, rec.outputs, rec.rule_set_id,
-                          rec.rule_set_hash, rec.list_snapshot_id, rec.prev_hash, rec.hash});
+      ++id;
+      std::string hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
+                                         prev_hash, e->inputs, e->outputs});
+      // Views of the event's texts: bound without another copy of the (large) inputs and outputs.
+      auto ins = c.query(insert_sql,
+                         {id, std::string_view(time), std::string_view(e->actor), std::string_view(e->kind),
+                          std::string_view(e->inputs), std::string_view(e->outputs), std::string_view(e->rule_set_id),
+                          std::string_view(e->rule_set_hash), std::string_view(e->list_snapshot_id),
+                          std::string_view(prev_hash), std::string_view(hash)});
       if (!ins) return R(ins.status());
-      ids.push_back(rec.id);
-      rec.prev_hash = rec.hash;
+      ids.push_back(id);
+      prev_hash = std::move(hash);
     }
-    auto upd =
-        c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {rec.id, rec.prev_hash});
+    auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {id, prev_hash});
     if (!upd) return R(upd.status());
     return ids;
   }
