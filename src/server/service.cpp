@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "classify/classifier.h"
+#include "core/json_writer.h"
 #include "io/classification_output.h"
 #include "io/decision_output.h"
 #include "screen/screener.h"
@@ -30,6 +31,17 @@ Response error_response(int status, const std::string& code, const std::string& 
 // A result is serialised once: the store hashes and keeps exactly these bytes, and the client gets
 // them behind its decision id (no second rendering, no copy of the JSON tree).
 std::string render(const ojson& result) { return dump(result); }
+
+// The audit inputs of a dated request element: {"date", <element_key>: the element, "scenario"}, the
+// keys in the sorted order nlohmann::json writes them (element_key sorts between "date" and
+// "scenario"), written as text so the store keeps it verbatim without a copy of the element's tree.
+std::string dated_inputs(std::string_view element_key, const nlohmann::json& element, const std::string& date,
+                         const std::string& scenario) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("date", date).key(element_key).raw(dump(element)).field("scenario", scenario).end_object();
+  return out;
+}
 
 // {"decision_id": id, ...object}, spliced into the rendered object text ("{...}").
 std::string with_decision_id(std::optional<std::int64_t> id, const std::string& object_text) {
@@ -360,7 +372,7 @@ Response Service::classify(const Request& request, const std::string& actor) {
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.classify";
-    ev.inputs = {{"item", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
+    ev.inputs_text = dated_inputs("item", req->raw[i], when->date_text, when->scenario);
     ev.outputs_text = outputs.back();
     if (rs.value()) {
       ev.rule_set_id = rs.value()->label();
@@ -415,7 +427,7 @@ Response Service::decide(const Request& request, const std::string& actor) {
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.decide";
-    ev.inputs = {{"order", req->raw[i]}, {"date", when->date_text}, {"scenario", when->scenario}};
+    ev.inputs_text = dated_inputs("order", req->raw[i], when->date_text, when->scenario);
     ev.outputs_text = outputs.back();
     if (d.rules) {
       ev.rule_set_id = d.rules->label();
@@ -448,7 +460,7 @@ Response Service::screen(const Request& request, const std::string& actor) {
     store::AuditEvent ev;
     ev.actor = actor;
     ev.kind = "decision.screen";
-    ev.inputs = {{"party", req->raw[i]}};
+    ev.inputs_text = "{\"party\":" + dump(req->raw[i]) + "}";
     ev.outputs_text = outputs.back();
     ev.list_snapshot_id = eng->screener->snapshot_id();
     events.push_back(std::move(ev));

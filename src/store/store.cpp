@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -73,6 +74,16 @@ Result<std::string> dump_json(std::string_view field, const nlohmann::json& j) {
   }
 }
 
+// The stored text of an event's inputs or outputs: the caller's text when it gave one (checked:
+// valid UTF-8, one JSON object or array), else the document serialised.
+Result<std::string> event_text(std::string_view field, const nlohmann::json& doc, const std::string& text) {
+  if (text.empty()) return dump_json(field, doc);
+  if (Status s = check_text(field, text); !s) return Result<std::string>(s);
+  if (text.front() != '{' && text.front() != '[')
+    return Result<std::string>::error(std::string(field) + ": not a JSON object or array");
+  return text;
+}
+
 // An event checked and serialised before any transaction starts, so a bad event never opens one.
 struct Prepared {
   std::string actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id;
@@ -87,18 +98,9 @@ Result<Prepared> prepare(const AuditEvent& e) {
                                     {"rule_set_hash", e.rule_set_hash},
                                     {"list_snapshot_id", e.list_snapshot_id}})
     if (Status s = check_text(name, value); !s) return Result<Prepared>(s);
-  auto in = dump_json("inputs", e.inputs);
+  auto in = event_text("inputs", e.inputs, e.inputs_text);
   if (!in) return Result<Prepared>(in.status());
-  Result<std::string> out = std::string();
-  if (e.outputs_text.empty()) {
-    out = dump_json("outputs", e.outputs);
-  } else if (Status s = check_text("outputs", e.outputs_text); !s) {
-    return Result<Prepared>(s);
-  } else if (e.outputs_text.front() != '{' && e.outputs_text.front() != '[') {
-    return Result<Prepared>::error("outputs: not a JSON object or array");
-  } else {
-    out = e.outputs_text;
-  }
+  auto out = event_text("outputs", e.outputs, e.outputs_text);
   if (!out) return Result<Prepared>(out.status());
   return Prepared{e.actor,       e.kind,          std::move(in).value(), std::move(out).value(),
                   e.rule_set_id, e.rule_set_hash, e.list_snapshot_id};
@@ -298,16 +300,20 @@ struct Store::Impl {
     checkpointer.join();
   }
 
-  // Group commit of decisions: the first caller to find no leader writes everything queued so
-  // far in one transaction; the others wait for their result.
-  struct Pending {
-    const Prepared* event;
-    std::optional<Result<std::int64_t>> result;
-    std::condition_variable wake;  // signalled when `result` is set, or when this caller should lead
+  // Group commit of decisions. Callers join the newest open batch; a batch's first member is its
+  // leader: it writes the whole batch in one transaction when the previous batch is written (at once
+  // when none is being written). The others sleep until their batch is done. The batch lives on the
+  // heap, shared by its members, so the leader can publish the results and wake them all with one
+  // futex call, and no one wakes only to queue for a mutex.
+  struct Batch {
+    std::vector<const Prepared*> events;
+    std::optional<Result<std::vector<std::int64_t>>> ids;  // set by the leader before `done`
+    std::atomic<int> lead{0};                              // 1: the previous batch is written; write this one
+    std::atomic<int> done{0};                              // 1: `ids` is set
   };
   std::mutex gc_mutex;
-  std::deque<Pending*> gc_queue;
-  bool gc_leader = false;
+  std::deque<std::shared_ptr<Batch>> gc_batches;  // not yet being written, oldest first; the last one is open
+  bool gc_writing = false;                        // a leader is writing (or about to write) a batch
   std::size_t gc_last_batch = 0;  // size of the previous group commit (see OpenOptions::group_commit_delay_us)
 
   // lookup_key's cache (OpenOptions::key_cache_ms): key hash -> the key row and when it was read.
@@ -519,45 +525,48 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
   auto prepared = prepare(decision);
   if (!prepared) return Result<std::int64_t>(prepared.status());
   Impl& im = *impl_;
-  Impl::Pending me{&prepared.value(), std::nullopt, {}};
   std::unique_lock lk(im.gc_mutex);
-  im.gc_queue.push_back(&me);
-  for (;;) {
-    if (me.result) return *me.result;
-    if (im.gc_leader) {
-      // Each waiter sleeps on its own condition variable, so a finished batch wakes exactly its
-      // members and one next leader, not every thread waiting (a thundering herd on 2 cores).
-      me.wake.wait(lk);
-      continue;
-    }
-    im.gc_leader = true;
-    if (im.options.group_commit_delay_us > 0 && im.gc_last_batch > 1 && im.gc_queue.size() < kMaxGroupCommit) {
-      lk.unlock();
-      std::this_thread::sleep_for(std::chrono::microseconds(im.options.group_commit_delay_us));
-      lk.lock();
-    }
-    std::vector<Impl::Pending*> batch;
-    while (!im.gc_queue.empty() && batch.size() < kMaxGroupCommit) {
-      batch.push_back(im.gc_queue.front());
-      im.gc_queue.pop_front();
-    }
+  if (im.gc_batches.empty() || im.gc_batches.back()->events.size() >= kMaxGroupCommit)
+    im.gc_batches.push_back(std::make_shared<Impl::Batch>());
+  const std::shared_ptr<Impl::Batch> batch = im.gc_batches.back();
+  const std::size_t index = batch->events.size();
+  batch->events.push_back(&prepared.value());
+  auto my_result = [&]() -> Result<std::int64_t> {
+    if (!*batch->ids) return Result<std::int64_t>(batch->ids->status());
+    return batch->ids->value()[index];
+  };
+  if (index > 0) {  // a member: wait for the leader
     lk.unlock();
-    std::vector<const Prepared*> events;
-    events.reserve(batch.size());
-    for (auto* p : batch) events.push_back(p->event);
-    auto ids = im.write_decisions(events);
-    lk.lock();
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (ids)
-        batch[i]->result.emplace(ids.value()[i]);
-      else
-        batch[i]->result.emplace(ids.status());
-      if (batch[i] != &me) batch[i]->wake.notify_one();
-    }
-    im.gc_leader = false;
-    im.gc_last_batch = batch.size();
-    if (!im.gc_queue.empty()) im.gc_queue.front()->wake.notify_one();  // the next batch's leader
+    batch->done.wait(0);
+    return my_result();
   }
+  if (im.gc_writing) {  // the leader of a batch queued behind the one being written
+    lk.unlock();
+    batch->lead.wait(0);
+    lk.lock();
+  }
+  im.gc_writing = true;
+  if (im.options.group_commit_delay_us > 0 && im.gc_last_batch > 1 && batch->events.size() < kMaxGroupCommit) {
+    lk.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(im.options.group_commit_delay_us));
+    lk.lock();
+  }
+  // From here the batch takes no more members: the next caller opens a new one.
+  im.gc_batches.pop_front();
+  lk.unlock();
+  batch->ids.emplace(im.write_decisions(batch->events));
+  batch->done.store(1);
+  batch->done.notify_all();
+  lk.lock();
+  im.gc_last_batch = batch->events.size();
+  if (im.gc_batches.empty()) {
+    im.gc_writing = false;
+  } else {  // hand over to the next batch's leader (gc_writing stays true)
+    im.gc_batches.front()->lead.store(1);
+    im.gc_batches.front()->lead.notify_one();
+  }
+  lk.unlock();
+  return my_result();
 }
 
 Result<std::vector<std::int64_t>> Store::record_decisions(const std::vector<AuditEvent>& decisions) {

@@ -82,10 +82,12 @@ struct AuditEvent {
   std::string rule_set_id;       // rule version label in force ("2025-01-16" or "2025-01-16+scenario")
   std::string rule_set_hash;     // RuleSet::hash
   std::string list_snapshot_id;  // PartyScreener::snapshot_id(), "" when no list was consulted
-  // When not empty: the outputs as JSON text already serialised by the caller (the server renders a
-  // result once and sends the same bytes to the client), stored and hashed verbatim instead of
-  // outputs.dump(). Must be one JSON object or array in valid UTF-8; the store checks the UTF-8.
-  std::string outputs_text{};  // (a default member initializer: brace-initialised events may omit it)
+  // When not empty: the inputs/outputs as JSON text already serialised by the caller (the server
+  // renders a result once and sends the same bytes to the client), stored and hashed verbatim instead
+  // of inputs.dump()/outputs.dump(). Must be one JSON object or array in valid UTF-8; the store
+  // checks the UTF-8. (Default member initializers: brace-initialised events may omit them.)
+  std::string inputs_text{};
+  std::string outputs_text{};
 };
 
 struct AuditRecord {

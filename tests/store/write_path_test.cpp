@@ -41,10 +41,20 @@ TEST_P(WritePathTest, OutputsTextIsStoredAndHashedVerbatim) {
   auto d = store_->get_decision(id.value());
   ASSERT_TRUE(d && d.value());
   EXPECT_EQ(d.value()->outputs, nlohmann::json::parse(text));
+  // The inputs may be given as text too, kept verbatim the same way.
+  const std::string inputs = "{\"order\":{\"z\":\"\u00e9\",\"a\":1},\"date\":\"2026-11-30\"}";
+  e.inputs_text = inputs;
+  auto id2 = store_->record_decision(e);
+  ASSERT_TRUE(id2) << id2.message();
+  recs = store_->audit_records(2, 1).value();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].inputs, inputs);
+  EXPECT_EQ(recs[0].hash, audit_record_hash(recs[0]));
+  e.inputs_text.clear();
   // The batch path takes the same text.
   auto ids = store_->record_decisions({e, e});
   ASSERT_TRUE(ids) << ids.message();
-  EXPECT_EQ(store_->audit_records(3, 1).value().front().outputs, text);
+  EXPECT_EQ(store_->audit_records(4, 1).value().front().outputs, text);
 }
 
 TEST_P(WritePathTest, BadOutputsTextIsRefusedAndNothingIsWritten) {
@@ -60,6 +70,16 @@ TEST_P(WritePathTest, BadOutputsTextIsRefusedAndNothingIsWritten) {
   r = store_->record_decision(scalar);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.message(), "outputs: not a JSON object or array");
+
+  AuditEvent bad_inputs = decision(4);
+  bad_inputs.inputs_text = "[\"\xc0\xaf\"]";  // an overlong encoding
+  r = store_->record_decision(bad_inputs);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.message(), "inputs: not valid UTF-8");
+  bad_inputs.inputs_text = "\"just a string\"";
+  r = store_->record_decision(bad_inputs);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.message(), "inputs: not a JSON object or array");
 
   auto batch = store_->record_decisions({decision(3), scalar});
   ASSERT_FALSE(batch);
@@ -137,6 +157,43 @@ TEST_P(WritePathTest, GroupCommitDelayKeepsEveryDecisionInOneValidChain) {
     ASSERT_TRUE(d && d.value());
     EXPECT_EQ("PO-" + std::to_string(d.value()->outputs["n"].get<int>()), d.value()->inputs["order"]);
   }
+}
+
+TEST_P(WritePathTest, MoreConcurrentWritersThanOneGroupCommitHolds) {
+  // 300 callers at once with a long commit delay: while one batch is written the others queue, more
+  // than one batch holds (256), so a full batch is followed by another whose first member waits for
+  // its turn and then writes it (how the callers split depends on timing). Every caller must get its
+  // own id, and the chain must hold every record once.
+  OpenOptions o;
+  o.group_commit_delay_us = 20000;
+  auto delayed = open_with(o);
+  ASSERT_TRUE(delayed);
+  ASSERT_TRUE(delayed->record_decision(decision(0)));
+  ASSERT_TRUE(delayed->record_decisions({decision(0), decision(0)}));
+  constexpr int kThreads = 300;
+  std::vector<std::int64_t> ids(kThreads, 0);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      auto id = delayed->record_decision(decision(1000 + t));
+      if (id)
+        ids[static_cast<std::size_t>(t)] = id.value();
+      else
+        ++failures;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), static_cast<std::size_t>(kThreads));
+  for (int t = 0; t < kThreads; t += 37) {
+    auto d = delayed->get_decision(ids[static_cast<std::size_t>(t)]);
+    ASSERT_TRUE(d && d.value());
+    EXPECT_EQ(d.value()->outputs["n"].get<int>(), 1000 + t);
+  }
+  auto rep = delayed->verify_audit();
+  ASSERT_TRUE(rep) << rep.message();
+  EXPECT_TRUE(rep->ok) << rep->problem;
+  EXPECT_EQ(rep->records, kThreads + 3);
 }
 
 TEST_P(WritePathTest, BackgroundCheckpointCopiesTheLogIntoTheDatabase) {
