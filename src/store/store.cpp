@@ -18,6 +18,7 @@
 
 #include "core/json_util.h"
 #include "core/json_writer.h"
+#include "core/one_shot_event.h"
 #include "core/sha256.h"
 #include "store/db.h"
 #include "store/migrations.h"
@@ -304,12 +305,12 @@ struct Store::Impl {
   // leader: it writes the whole batch in one transaction when the previous batch is written (at once
   // when none is being written). The others sleep until their batch is done. The batch lives on the
   // heap, shared by its members, so the leader can publish the results and wake them all with one
-  // futex call, and no one wakes only to queue for a mutex.
+  // futex call (core/one_shot_event.h), and no one wakes only to queue for a mutex.
   struct Batch {
     std::vector<const Prepared*> events;
     std::optional<Result<std::vector<std::int64_t>>> ids;  // set by the leader before `done`
-    std::atomic<int> lead{0};                              // 1: the previous batch is written; write this one
-    std::atomic<int> done{0};                              // 1: `ids` is set
+    OneShotEvent lead;                                     // the previous batch is written: write this one
+    OneShotEvent done;                                     // `ids` is set
   };
   std::mutex gc_mutex;
   std::deque<std::shared_ptr<Batch>> gc_batches;  // not yet being written, oldest first; the last one is open
@@ -537,12 +538,12 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
   };
   if (index > 0) {  // a member: wait for the leader
     lk.unlock();
-    batch->done.wait(0);
+    batch->done.wait();
     return my_result();
   }
   if (im.gc_writing) {  // the leader of a batch queued behind the one being written
     lk.unlock();
-    batch->lead.wait(0);
+    batch->lead.wait();
     lk.lock();
   }
   im.gc_writing = true;
@@ -555,15 +556,13 @@ Result<std::int64_t> Store::record_decision(const AuditEvent& decision) {
   im.gc_batches.pop_front();
   lk.unlock();
   batch->ids.emplace(im.write_decisions(batch->events));
-  batch->done.store(1);
-  batch->done.notify_all();
+  batch->done.set();
   lk.lock();
   im.gc_last_batch = batch->events.size();
   if (im.gc_batches.empty()) {
     im.gc_writing = false;
   } else {  // hand over to the next batch's leader (gc_writing stays true)
-    im.gc_batches.front()->lead.store(1);
-    im.gc_batches.front()->lead.notify_one();
+    im.gc_batches.front()->lead.set();
   }
   lk.unlock();
   return my_result();
