@@ -75,6 +75,38 @@ Result<std::string> dump_json(std::string_view field, const nlohmann::json& j) {
   }
 }
 
+// PostgreSQL array literals for a batch insert through unnest(): {"a","b\\"c"} and {1,2,3}. Each
+// element is quoted, with '"' and '\\' escaped by a backslash (texts never hold NUL: check_text).
+std::string pg_text_array(const std::vector<std::string_view>& values) {
+  std::size_t size = 2;
+  for (auto v : values) size += v.size() + 3;
+  std::string out;
+  out.reserve(size + size / 16);
+  out.push_back('{');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    std::size_t run = 0;
+    const std::string_view v = values[i];
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (v[k] != '"' && v[k] != '\\') continue;
+      out.append(v.data() + run, k - run);
+      out.push_back('\\');
+      run = k;
+    }
+    out.append(v.data() + run, v.size() - run);
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string pg_bigint_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+  return out + "}";
+}
+
 // The stored text of an event's inputs or outputs: the caller's text when it gave one (checked:
 // valid UTF-8, one JSON object or array), else the document serialised.
 Result<std::string> event_text(std::string_view field, const nlohmann::json& doc, const std::string& text) {
@@ -399,6 +431,41 @@ struct Store::Impl {
                                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     std::vector<std::int64_t> ids;
     ids.reserve(events.size());
+    if (spec.backend == db::Backend::postgresql && events.size() > 1) {
+      // One statement for the whole batch: each statement is a round trip to the PostgreSQL server.
+      std::vector<std::string> hashes, prev_hashes;
+      for (const Prepared* e : events) {
+        ids.push_back(++id);
+        prev_hashes.push_back(prev_hash);
+        prev_hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
+                                    prev_hash, e->inputs, e->outputs});
+        hashes.push_back(prev_hash);
+      }
+      auto column = [&](auto field) {
+        std::vector<std::string_view> v;
+        for (const Prepared* e : events) v.push_back(field(*e));
+        return pg_text_array(v);
+      };
+      static const std::string insert_batch_sql =
+          std::string("INSERT INTO audit_log (") + kAuditColumns +
+          ") SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])";
+      auto ins = c.query(
+          insert_batch_sql,
+          {pg_bigint_array(ids), pg_text_array(std::vector<std::string_view>(events.size(), time)),
+           column([](const Prepared& e) -> std::string_view { return e.actor; }),
+           column([](const Prepared& e) -> std::string_view { return e.kind; }),
+           column([](const Prepared& e) -> std::string_view { return e.inputs; }),
+           column([](const Prepared& e) -> std::string_view { return e.outputs; }),
+           column([](const Prepared& e) -> std::string_view { return e.rule_set_id; }),
+           column([](const Prepared& e) -> std::string_view { return e.rule_set_hash; }),
+           column([](const Prepared& e) -> std::string_view { return e.list_snapshot_id; }),
+           pg_text_array({prev_hashes.begin(), prev_hashes.end()}), pg_text_array({hashes.begin(), hashes.end()})});
+      if (!ins) return R(ins.status());
+      auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {id, prev_hash});
+      if (!upd) return R(upd.status());
+      return ids;
+    }
     for (const Prepared* e : events) {
       ++id;
       std::string hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
@@ -440,6 +507,28 @@ struct Store::Impl {
       if (!audit_ids) return audit_ids;
       std::vector<std::int64_t> ids;
       ids.reserve(events.size());
+      if (spec.backend == db::Backend::postgresql && events.size() > 1) {
+        // One round trip for the batch (see append); the ids come back paired with their audit ids.
+        std::vector<std::string_view> actors, kinds;
+        for (const Prepared* e : events) {
+          actors.push_back(e->actor);
+          kinds.push_back(e->kind);
+        }
+        auto r = c.query(
+            "INSERT INTO decisions (audit_id, time, actor, kind) SELECT * FROM unnest($1::bigint[], $2::text[], "
+            "$3::text[], $4::text[]) RETURNING audit_id, id",
+            {pg_bigint_array(audit_ids.value()), pg_text_array(std::vector<std::string_view>(events.size(), now_utc())),
+             pg_text_array(actors), pg_text_array(kinds)});
+        if (!r) return R(r.status());
+        std::unordered_map<std::int64_t, std::int64_t> by_audit_id;
+        for (const auto& row : r.value()) by_audit_id[to_int(row[0])] = to_int(row[1]);
+        for (std::int64_t audit_id : audit_ids.value()) {
+          auto it = by_audit_id.find(audit_id);
+          if (it == by_audit_id.end()) return R::error("decisions: insert returned no id");
+          ids.push_back(it->second);
+        }
+        return ids;
+      }
       for (std::size_t i = 0; i < events.size(); ++i) {
         auto r = c.query("INSERT INTO decisions (audit_id, time, actor, kind) VALUES ($1, $2, $3, $4) RETURNING id",
                          {(*audit_ids)[i], now_utc(), events[i]->actor, events[i]->kind});

@@ -27,7 +27,9 @@ class WritePathTest : public StoreTest {
 TEST_P(WritePathTest, OutputsTextIsStoredAndHashedVerbatim) {
   // Keys deliberately not in sorted order and a non-ASCII character: the store must keep these bytes
   // (the server sends the same bytes to the client), not a re-serialisation with sorted keys.
-  const std::string text = "{\"z\":1,\"a\":[true,\"H\xC3\xA9lium\"],\"m\":{\"y\":null,\"b\":2.5}}";
+  // Backslashes and quotes inside strings too: PostgreSQL batches pass texts as array literals.
+  const std::string text =
+      "{\"z\":1,\"a\":[true,\"H\xC3\xA9lium\"],\"m\":{\"y\":null,\"b\":2.5},\"p\":\"C:\\\\dir \\\"q\\\" {x,y}\"}";
   AuditEvent e = decision(7);
   e.outputs = nlohmann::json::object();
   e.outputs_text = text;
@@ -52,9 +54,23 @@ TEST_P(WritePathTest, OutputsTextIsStoredAndHashedVerbatim) {
   EXPECT_EQ(recs[0].hash, audit_record_hash(recs[0]));
   e.inputs_text.clear();
   // The batch path takes the same text.
-  auto ids = store_->record_decisions({e, e});
+  AuditEvent odd = e;
+  odd.actor = "k-\"quoted\\actor\"";
+  odd.rule_set_id = "";
+  auto ids = store_->record_decisions({e, odd, e});
   ASSERT_TRUE(ids) << ids.message();
-  EXPECT_EQ(store_->audit_records(4, 1).value().front().outputs, text);
+  ASSERT_EQ(ids->size(), 3u);
+  recs = store_->audit_records(3, 10).value();
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].outputs, text);
+  EXPECT_EQ(recs[1].actor, odd.actor);
+  EXPECT_EQ(recs[1].rule_set_id, "");
+  EXPECT_EQ(recs[2].outputs, text);
+  auto d2 = store_->get_decision(ids.value()[1]);
+  ASSERT_TRUE(d2 && d2.value());
+  EXPECT_EQ(d2.value()->actor, odd.actor);
+  EXPECT_EQ(d2.value()->audit_id, recs[1].id);
+  EXPECT_TRUE(store_->verify_audit().value().ok);
 }
 
 TEST_P(WritePathTest, BadOutputsTextIsRefusedAndNothingIsWritten) {
