@@ -42,6 +42,8 @@ TEST(JsonWriter, StringsAreEscapedAsNlohmannEscapesThem) {
       "ok \xe4\xb8 truncated",  // a cut multi-byte sequence
       "\xc0\xaf overlong",      // an overlong '/'
       "\xed\xa0\x80 surrogate",
+      std::string(100, '\x01') + "a run of control characters \"six bytes each\"" + std::string(50, '\x1f'),
+      std::string(40, '"') + std::string(40, '\\'),
   };
   for (const auto& s : cases) EXPECT_EQ(written_string(s), reference(s)) << "input: " << s;
 }

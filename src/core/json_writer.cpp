@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "core/json_util.h"
 
@@ -20,68 +21,58 @@ std::string nlohmann_text(const nlohmann::json& j) {
 }  // namespace
 
 void append_json_string_utf8(std::string& out, std::string_view text) {
-  // Bytes each input byte adds beyond itself: '"' '\\' and \b \f \n \r \t one (a backslash),
-  // other control characters five (\u00XX), everything else none. Two passes (size, then fill)
-  // write through a pointer into storage sized once: JSON texts embedded in the audit record's
-  // hashed form are full of quotes, and appending piece by piece was the cost of hashing them.
-  static constexpr auto kExtra = [] {
-    std::array<unsigned char, 256> t{};
-    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 5;
-    for (unsigned char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t[c] = 1;
+  // Per byte: its class (0 as it is, 1 a backslash and a letter, 2 \u00XX) and the byte written after
+  // the backslash (the byte itself for class 0). JSON documents embedded in the audit record's hashed
+  // form have a quote every few bytes, so the loop is branch-free for classes 0 and 1: it stores two
+  // bytes and advances by one or two (the buffer keeps one byte of slack for the second store).
+  struct Tables {
+    std::array<unsigned char, 256> cls{}, letter{};
+  };
+  static constexpr Tables kT = [] {
+    Tables t;
+    for (int c = 0; c < 256; ++c) t.letter[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c);
+    for (int c = 0; c < 0x20; ++c) t.cls[static_cast<std::size_t>(c)] = 2;
+    const std::pair<unsigned char, char> named[] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                                                    {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
+    for (const auto& [c, letter] : named) {
+      t.cls[c] = 1;
+      t.letter[c] = static_cast<unsigned char>(letter);
+    }
     return t;
   }();
   static constexpr char kHex[] = "0123456789abcdef";
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
-  std::size_t extra = 0;
-  for (std::size_t i = 0; i < n; ++i) extra += kExtra[in[i]];
   const std::size_t start = out.size();
-  out.resize(start + n + extra + 2);
-  char* o = out.data() + start;
+  std::size_t capacity = 2 * n + 3;  // quotes, two bytes per input byte, the slack byte
+  out.resize(start + capacity);
+  char* base = out.data() + start;
+  char* o = base;
   *o++ = '"';
-  if (extra == 0) {
-    std::memcpy(o, in, n);
-    o += n;
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const unsigned char c = in[i];
-      if (kExtra[c] == 0) {
-        *o++ = static_cast<char>(c);
-        continue;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = in[i];
+    const unsigned cls = kT.cls[c];
+    if (cls == 2) [[unlikely]] {  // other control characters: \u00XX, lower-case hex as nlohmann writes them
+      const auto used = static_cast<std::size_t>(o - base);
+      const std::size_t needed = used + 6 + 2 * (n - i - 1) + 2;
+      if (needed > capacity) {
+        capacity = needed;
+        out.resize(start + capacity);
+        base = out.data() + start;
+        o = base + used;
       }
-      *o++ = '\\';
-      switch (c) {
-        case '"':
-          *o++ = '"';
-          break;
-        case '\\':
-          *o++ = '\\';
-          break;
-        case '\b':
-          *o++ = 'b';
-          break;
-        case '\f':
-          *o++ = 'f';
-          break;
-        case '\n':
-          *o++ = 'n';
-          break;
-        case '\r':
-          *o++ = 'r';
-          break;
-        case '\t':
-          *o++ = 't';
-          break;
-        default:  // other control characters: \u00XX, lower-case hex as nlohmann writes them
-          *o++ = 'u';
-          *o++ = '0';
-          *o++ = '0';
-          *o++ = kHex[c >> 4];
-          *o++ = kHex[c & 0xF];
-      }
+      std::memcpy(o, "\\u00", 4);
+      o[4] = kHex[c >> 4];
+      o[5] = kHex[c & 0xF];
+      o += 6;
+      continue;
     }
+    o[0] = cls ? '\\' : static_cast<char>(c);
+    o[1] = static_cast<char>(kT.letter[c]);
+    o += 1 + cls;
   }
-  *o = '"';
+  *o++ = '"';
+  out.resize(start + static_cast<std::size_t>(o - base));
 }
 
 void append_json_string(std::string& out, std::string_view text) {
