@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string letters;
   unsigned threads = 32;
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_list_upload_bytes = std::size_t{64} << 20;
   std::size_t max_batch = 1000;
   int timeout_s = 10;
   bool no_record = false;
@@ -76,6 +77,7 @@ int run(const ServeOptions& o, const char* argv0) {
                                                             .string()}
                              : o.lists;
   so.limits.max_body_bytes = o.max_body_bytes;
+  so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
   so.limits.max_batch = o.max_batch;
   so.record = !o.no_record;
   auto service = server::Service::create(so, db);
@@ -145,6 +147,10 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body accepted (default 1048576)")
       ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--max-list-upload-bytes", o.max_list_upload_bytes,
+                  "Largest body of POST /v1/lists, which may carry list files inline, from an admin key "
+                  "(default 67108864 = 64 MiB; the other routes keep --max-body-bytes)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
   cmd->add_option("--max-batch", o.max_batch, "Most elements in a batch (JSON array) body (default 1000)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,8 @@ struct Fixture {
   std::vector<std::string> log;
   std::mutex log_mutex;
 
-  explicit Fixture(const std::string& spec) {
+  // `adjust` changes the service's options before it starts (limits, ...).
+  explicit Fixture(const std::string& spec, const std::function<void(ServiceOptions&)>& adjust = {}) {
     dir = test::temp_dir();
     auto opened = store::Store::open(spec);
     if (!opened) throw std::runtime_error(opened.message());
@@ -66,6 +68,7 @@ struct Fixture {
       std::lock_guard lock(log_mutex);
       log.push_back(line);
     };
+    if (adjust) adjust(o);
     auto s = Service::create(o, db);
     if (!s) throw std::runtime_error(s.message());
     service = std::shared_ptr<Service>(std::move(s).value());
