@@ -4,8 +4,9 @@
 //   DELETE /v1/keys/{id}   revoke; the key is refused (401) from the next request on
 //   POST /v1/scenarios     install a scenario (TOML), validated like rules/<jurisdiction>/scenarios/*.toml
 // and what `chipgate serve` records at start: the installed scenarios are loaded from the store (so
-// every instance sharing a PostgreSQL store knows them), the rule versions in use are recorded once
-// per rule-set hash, and the catalog's products when they changed.
+// every instance sharing a PostgreSQL store knows them; one installed through another instance later
+// is loaded when a request names it or the scenarios are listed), the rule versions in use are
+// recorded once per rule-set hash, and the catalog's products when they changed.
 #include <algorithm>
 #include <regex>
 #include <set>
@@ -73,6 +74,11 @@ ojson rules_error_fields(const std::string& message) {
   if (std::regex_match(rest, p, with_path)) f["field"] = p[1].str();
   f["problem"] = message;
   return ojson::array({f});
+}
+
+bool knows_scenario(const rules::Registry& registry, const std::string& name) {
+  const auto& known = registry.scenarios();
+  return std::any_of(known.begin(), known.end(), [&](const rules::ScenarioInfo& s) { return s.name == name; });
 }
 
 // The catalog item as stored in the products table.
@@ -404,22 +410,75 @@ Response Service::scenarios_post(const Request& request, const std::string& acto
 
 // ---- at start --------------------------------------------------------------------------------
 
+std::shared_ptr<const rules::Registry> Service::with_installed(std::shared_ptr<const rules::Registry> registry,
+                                                               const std::vector<store::InstalledScenario>& installed,
+                                                               const std::string& only, std::string* problem) {
+  for (const auto& s : installed) {
+    if (!only.empty() && s.name != only) continue;
+    if (knows_scenario(*registry, s.name)) continue;
+    if (auto bad = unloadable_scenarios_.find(s.name); bad != unloadable_scenarios_.end()) {
+      if (problem && s.name == only) *problem = bad->second;  // the rules do not change while running
+      continue;
+    }
+    auto next = registry->with_scenario(s.toml, s.name);
+    if (!next) {
+      // E.g. compiled against older rule files that changed since, or rules that differ between
+      // instances: not fatal, but said (once).
+      const std::string why = "installed scenario '" + s.name + "' (audit record " + std::to_string(s.audit_id) +
+                              ") is not valid with this instance's rules: " + next.message();
+      unloadable_scenarios_.emplace(s.name, why);
+      log(why + " (not loaded)");
+      if (problem && s.name == only) *problem = why;
+      continue;
+    }
+    registry = next.value();
+  }
+  return registry;
+}
+
+std::optional<Response> Service::ensure_scenario(const std::string& name) {
+  if (name.empty() || knows_scenario(*engine()->registry, name)) return std::nullopt;
+  std::lock_guard lock(import_mutex_);
+  const auto current = engine()->registry;
+  if (knows_scenario(*current, name)) return std::nullopt;  // loaded meanwhile by another request
+  auto installed = store_->installed_scenarios();
+  if (!installed) {
+    log("installed_scenarios failed: " + installed.message());
+    return error_response(503, "store_unavailable",
+                          "scenario '" + name + "' is not loaded here and the store could not be asked; retry later");
+  }
+  std::string problem;
+  auto next = with_installed(current, installed.value(), name, &problem);
+  if (!problem.empty()) return error_response(400, "invalid_request", "scenario: " + problem, {{"scenario", problem}});
+  if (next != current) use_registry(std::move(next));
+  return std::nullopt;
+}
+
+void Service::refresh_scenarios() {
+  auto installed = store_->installed_scenarios();
+  if (!installed) {
+    log("installed_scenarios failed: " + installed.message());
+    return;
+  }
+  const auto& all = installed.value();
+  const auto known = engine()->registry;
+  if (std::all_of(all.begin(), all.end(),
+                  [&](const store::InstalledScenario& s) { return knows_scenario(*known, s.name); }))
+    return;  // the common case: nothing new, no lock taken
+  std::lock_guard lock(import_mutex_);
+  const auto current = engine()->registry;
+  auto next = with_installed(current, all, "", nullptr);
+  if (next != current) use_registry(std::move(next));
+}
+
 Status Service::sync_with_store() {
   // 1. Scenarios installed through the API (by this or another instance), in installation order.
   auto installed = store_->installed_scenarios();
   if (!installed) return Status::error("installed scenarios: " + installed.message());
-  std::shared_ptr<const rules::Registry> reg = registry_;
-  for (const auto& s : installed.value()) {
-    auto next = reg->with_scenario(s.toml, s.name);
-    if (!next) {
-      // E.g. compiled against older rule files that changed since: not fatal, but said.
-      log("installed scenario '" + s.name + "' (audit record " + std::to_string(s.audit_id) +
-          ") is not loaded: " + next.message());
-      continue;
-    }
-    reg = next.value();
+  {
+    std::lock_guard lock(import_mutex_);
+    use_registry(with_installed(registry_, installed.value(), "", nullptr));
   }
-  use_registry(reg);
 
   // 2. The rule versions in use, once per rule-set hash.
   auto recorded = store_->rule_versions();

@@ -330,6 +330,11 @@ Response Service::dispatch(const Route& route, const std::string& param, const R
     return error_response(415, "unsupported_media_type",
                           "the body must be JSON (Content-Type: application/json), not " + request.content_type);
   const std::string& p = route.path;
+  if (p == "/v1/classify" || p == "/v1/decide") {
+    // A scenario installed through another instance sharing the store after this one started.
+    if (auto sc = request.query.find("scenario"); sc != request.query.end())
+      if (auto refused = ensure_scenario(sc->second)) return std::move(*refused);
+  }
   if (p == "/v1/classify") return classify(request, actor);
   if (p == "/v1/decide") return decide(request, actor);
   if (p == "/v1/screen") return screen(request, actor);
@@ -518,6 +523,7 @@ Response Service::get_decision(const std::string& id_text) {
 }
 
 Response Service::rules_list() {
+  refresh_scenarios();  // installed through other instances sharing the store
   // The shape of `chipgate rules list --format json`, plus the version in force today.
   const auto registry = engine()->registry;  // with the installed scenarios
   ojson j = {{"versions", ojson::array()}, {"scenarios", ojson::array()}};
@@ -538,6 +544,7 @@ Response Service::rules_list() {
 }
 
 Response Service::scenarios_list() {
+  refresh_scenarios();  // installed through other instances sharing the store
   ojson arr = ojson::array();
   const auto& from_files = registry_->scenarios();
   for (const auto& s : engine()->registry->scenarios()) {

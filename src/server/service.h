@@ -145,6 +145,21 @@ class Service {
   // per rule-set hash) and the catalog's products (when they changed).
   Status sync_with_store();
   void use_registry(std::shared_ptr<const rules::Registry> registry);  // replaces the engine's registry
+  // `registry` plus the scenarios of `installed` it does not know yet (only `only` when not ""), in
+  // installation order, each validated as at start. One that does not validate against this
+  // instance's rules is skipped and logged (once per name); its error is put in `problem` when it
+  // is `only`. Caller holds import_mutex_.
+  std::shared_ptr<const rules::Registry> with_installed(std::shared_ptr<const rules::Registry> registry,
+                                                        const std::vector<store::InstalledScenario>& installed,
+                                                        const std::string& only, std::string* problem);
+  // A request names scenario `name` that this instance does not know: it may have been installed
+  // through another instance sharing the store since this one started. Loads it from the store into
+  // the registry (thread-safe). nullopt: known now, or unknown to the store too (the usual error
+  // follows); else the answer (stored but not valid here, or the store unavailable).
+  std::optional<Response> ensure_scenario(const std::string& name);
+  // GET /v1/scenarios and /v1/rules: adds the scenarios installed in the store since this instance
+  // last looked (a store error is logged; the known scenarios are listed).
+  void refresh_scenarios();
 
   Response deny(const Request& request, const Route& route, int status, const std::string& reason,
                 const std::string& actor);
@@ -157,7 +172,9 @@ class Service {
   std::vector<rules::Letter> letters_;
   mutable std::mutex engine_mutex_;
   std::shared_ptr<const Engine> engine_;
-  std::mutex import_mutex_;  // one list import or scenario install at a time
+  std::mutex import_mutex_;  // one list import or scenario install (or load from the store) at a time
+  // Installed in the store but not valid with this instance's rules: name -> why (logged once). Under import_mutex_.
+  std::map<std::string, std::string> unloadable_scenarios_;
   Metrics metrics_;
   std::atomic<bool> draining_{false};
 };
