@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "io/classification_output.h"
 #include "io/decision_output.h"
+#include "io/rules_output.h"
 #include "screen/screener.h"
 
 namespace chipgate::server {
@@ -524,20 +525,9 @@ Response Service::get_decision(const std::string& id_text) {
 
 Response Service::rules_list() {
   refresh_scenarios();  // installed through other instances sharing the store
-  // The shape of `chipgate rules list --format json`, plus the version in force today.
-  const auto registry = engine()->registry;  // with the installed scenarios
-  ojson j = {{"versions", ojson::array()}, {"scenarios", ojson::array()}};
-  for (const auto& v : registry_->versions())
-    j["versions"].push_back({{"id", v->version.id},
-                             {"effective", v->version.effective.to_string()},
-                             {"federal_register", v->version.federal_register},
-                             {"title", v->version.title},
-                             {"enforced", v->version.enforced},
-                             {"hash", v->hash}});
-  for (const auto& s : registry->scenarios())
-    j["scenarios"].push_back({{"name", s.name},
-                              {"title", s.title},
-                              {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
+  // The object of `chipgate rules list --format json` (with the installed scenarios), plus the
+  // version in force today.
+  ojson j = io::rules_list_to_json(*engine()->registry);
   auto today = registry_->in_force(Date::today_utc());
   j["in_force_today"] = today ? ojson(today->version.id) : ojson(nullptr);
   return json_response(200, j);
