@@ -12,7 +12,7 @@
 #include <set>
 
 #include "core/sha256.h"
-#include "rules/vocabulary.h"
+#include "io/catalog.h"
 #include "server/service.h"
 
 namespace chipgate::server {
@@ -81,42 +81,18 @@ bool knows_scenario(const rules::Registry& registry, const std::string& name) {
   return std::any_of(known.begin(), known.end(), [&](const rules::ScenarioInfo& s) { return s.name == name; });
 }
 
-// The catalog item as stored in the products table.
-nlohmann::json product_json(const classify::Item& item) {
-  nlohmann::json j = {{"id", item.id},
-                      {"name", item.name},
-                      {"vendor", item.vendor},
-                      {"kind", rules::item_kind_name(item.kind)},
-                      {"datacenter", classify::tri_name(item.datacenter)}};
-  auto opt = [&](const char* key, const auto& v) {
-    if (v) j[key] = *v;
-  };
-  opt("tpp_declared", item.tpp_declared);
-  opt("die_area_mm2", item.die_area_mm2);
-  opt("memory_bw_gbs", item.memory_bw_gbs);
-  opt("hbm_stack_area_mm2", item.hbm_stack_area_mm2);
-  opt("interconnect_bw_gbs", item.interconnect_bw_gbs);
-  opt("transistors_billion", item.transistors_billion);
-  opt("hbm_stacks", item.hbm_stacks);
-  opt("memory_gb", item.memory_gb);
-  opt("tdp_w", item.tdp_w);
-  opt("release_year", item.release_year);
-  if (!item.process_node.empty()) j["process_node"] = item.process_node;
-  if (!item.dominant_function.empty()) j["dominant_function"] = item.dominant_function;
-  if (!item.base_eccn.empty()) j["base_eccn"] = item.base_eccn;
-  nlohmann::json units = nlohmann::json::array();
-  for (const auto& u : item.units) {
-    nlohmann::json rates = nlohmann::json::object();
-    for (std::size_t i = 0; i < rules::kPrecisionCount; ++i)
-      if (u.dense_rate[i]) rates[std::string(rules::kPrecisionNames[i])] = *u.dense_rate[i];
-    units.push_back({{"count", u.count}, {"rates", std::move(rates)}});
+// A product as stored: the catalog's field names (io::item_to_json, readable by io::item_from_json).
+nlohmann::json product_json(const classify::Item& item) { return nlohmann::json(io::item_to_json(item)); }
+
+// A product record as written before the store used the catalog's names: the vendor's published TPP
+// was "tpp_declared" (now "tpp_published"). Read with the current names, so that an unchanged
+// catalog is not imported again after an upgrade.
+nlohmann::json with_current_names(nlohmann::json stored) {
+  if (stored.is_object() && stored.contains("tpp_declared") && !stored.contains("tpp_published")) {
+    stored["tpp_published"] = std::move(stored["tpp_declared"]);
+    stored.erase("tpp_declared");
   }
-  j["units"] = std::move(units);
-  if (!item.contained_id.empty()) {
-    j["contains_id"] = item.contained_id;
-    j["contains_count"] = item.contained_count;
-  }
-  return j;
+  return stored;
 }
 
 }  // namespace
@@ -505,7 +481,7 @@ Status Service::sync_with_store() {
     nlohmann::json data = product_json(item);
     auto stored = store_->get_product(item.id);
     if (!stored) return Status::error("products: " + stored.message());
-    if (stored.value() && stored.value()->data == data) continue;
+    if (stored.value() && with_current_names(stored.value()->data) == data) continue;
     changed.push_back({item.id, std::move(data)});
   }
   if (!changed.empty())

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "io/catalog.h"
 #include "server_fixture.h"
 
 namespace chipgate::server {
@@ -456,6 +457,52 @@ TEST_P(AdminTest, StartRecordsRuleVersionsAndProductsOnceUntilTheyChange) {
   EXPECT_EQ(fx().db->rule_versions().value().size(), 11u);
   EXPECT_EQ(count_kind("catalog.import"), 1);
   EXPECT_EQ(count_kind("rules.install"), 11);
+}
+
+TEST_P(AdminTest, ProductsAreStoredUnderTheCatalogsNamesAndOldRecordsStillRead) {
+  // A one-row catalog whose vendor publishes a TPP: 4000.
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv",
+                   "id,vendor,name,kind,datacenter,dense_tflops_fp8,die_area_mm2,tpp_published\n"
+                   "test-gpu,Acme,Test GPU,gpu,yes,100,500,4000\n");
+  auto with_catalog = [&](ServiceOptions& o) { o.catalog = dir + "/catalog.csv"; };
+  auto catalog_imports = [] {
+    auto recs = fx().db->audit_records(1, 1000000);
+    return std::count_if(recs->begin(), recs->end(),
+                         [](const store::AuditRecord& r) { return r.kind == "catalog.import"; });
+  };
+  const auto imports = catalog_imports();
+  Fixture second(spec(), with_catalog);
+  ASSERT_EQ(catalog_imports(), imports + 1);
+  auto stored = fx().db->get_product("test-gpu");
+  ASSERT_TRUE(stored && stored.value()) << "the product was not stored";
+  const json data = stored.value()->data;
+  EXPECT_EQ(data["tpp_published"], 4000.0) << data.dump();
+  EXPECT_FALSE(data.contains("tpp_declared")) << data.dump();
+  // The stored record is an item in the catalog's JSON form: it reads back as the same product.
+  std::string field;
+  auto item = io::item_from_json(data, field);
+  ASSERT_TRUE(item) << field << ": " << item.message();
+  EXPECT_EQ(item->tpp_declared, 4000.0);
+  EXPECT_EQ(item->die_area_mm2, 500.0);
+  EXPECT_EQ(item->vendor, "Acme");
+
+  // A record written by an earlier version, with the TPP under "tpp_declared": read as the same
+  // product, so the next start does not import the unchanged catalog again.
+  json old = data;
+  old["tpp_declared"] = old["tpp_published"];
+  old.erase("tpp_published");
+  ASSERT_TRUE(fx().db->put_products("test", {{"test-gpu", old}}));
+  const auto after_old = catalog_imports();
+  Fixture third(spec(), with_catalog);
+  EXPECT_EQ(catalog_imports(), after_old);
+  // A real change is still recorded.
+  test::write_file(dir + "/catalog.csv",
+                   "id,vendor,name,kind,datacenter,dense_tflops_fp8,die_area_mm2,tpp_published\n"
+                   "test-gpu,Acme,Test GPU,gpu,yes,100,500,4100\n");
+  Fixture fourth(spec(), with_catalog);
+  EXPECT_EQ(catalog_imports(), after_old + 1);
+  EXPECT_EQ(fx().db->get_product("test-gpu").value()->data["tpp_published"], 4100.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AdminTest, testing::backends(),
