@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -65,17 +64,11 @@ int run(const ServeOptions& o, const char* argv0) {
 
   server::ServiceOptions so;
   so.rules_dir = find_rules_dir(o.rules_dir, argv0);
-  so.catalog = o.catalog.empty() ? (std::filesystem::path(so.rules_dir) / ".." / ".." / "data" / "sample-catalog.csv")
-                                       .lexically_normal()
-                                       .string()
-                                 : o.catalog;
+  so.catalog = o.catalog.empty() ? bundled_data_file(so.rules_dir, "sample-catalog.csv") : o.catalog;
   so.letters = o.letters;
   so.terms_file = screen::find_terms_file(o.terms, argv0);
-  so.lists = o.lists.empty() ? std::vector<std::string>{(std::filesystem::path(so.rules_dir) / ".." / ".." / "data" /
-                                                         "sample-parties.json")
-                                                            .lexically_normal()
-                                                            .string()}
-                             : o.lists;
+  so.lists =
+      o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
   so.limits.max_body_bytes = o.max_body_bytes;
   so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
   so.limits.max_batch = o.max_batch;
