@@ -105,25 +105,20 @@ inline Fixture* g_current = nullptr;  // the running test's server (tests run on
 inline Fixture& fx() { return *g_current; }
 
 // Every test runs once per backend ("sqlite", "postgresql") on its own fresh store and server.
-class ServerTest : public ::testing::TestWithParam<std::string> {
+class ServerTest : public BackendTest {
  protected:
   void SetUp() override {
-    std::string skip, error;
-    if (!db_.create(GetParam(), skip, error)) {
-      if (!error.empty()) FAIL() << error;
-      GTEST_SKIP() << skip;
-    }
-    fixture_ = std::make_unique<Fixture>(db_.spec);
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    fixture_ = std::make_unique<Fixture>(spec());
     g_current = fixture_.get();
   }
   void TearDown() override {
     g_current = nullptr;
     fixture_.reset();
-    db_.drop();
+    BackendTest::TearDown();
   }
-  const std::string& spec() const { return db_.spec; }
 
-  TestDb db_;
   std::unique_ptr<Fixture> fixture_;
 };
 
