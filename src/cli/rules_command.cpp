@@ -4,6 +4,7 @@
 
 #include "cli/common.h"
 #include "io/classification_output.h"
+#include "io/rules_output.h"
 
 namespace chipgate::cli {
 
@@ -123,19 +124,7 @@ void add_rules_command(CLI::App& app, int& exit_code, const char* argv0) {
       return;
     }
     if (format == "json") {
-      nlohmann::json j = {{"versions", nlohmann::json::array()}, {"scenarios", nlohmann::json::array()}};
-      for (const auto& v : reg.value()->versions())
-        j["versions"].push_back({{"id", v->version.id},
-                                 {"effective", v->version.effective.to_string()},
-                                 {"federal_register", v->version.federal_register},
-                                 {"title", v->version.title},
-                                 {"enforced", v->version.enforced},
-                                 {"hash", v->hash}});
-      for (const auto& s : reg.value()->scenarios())
-        j["scenarios"].push_back({{"name", s.name},
-                                  {"title", s.title},
-                                  {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
-      std::cout << j.dump(2) << "\n";
+      std::cout << io::rules_list_to_json(*reg.value()).dump(2) << "\n";
       return;
     }
     std::vector<std::vector<std::string>> rows = {{"VERSION", "EFFECTIVE", "FEDERAL REGISTER", "ENFORCED", "TITLE"}};

@@ -2,7 +2,6 @@
 // chipgate lists: check, import (snapshots with drop protection) and show list snapshots.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -42,14 +41,6 @@ std::string fixed(double v, int decimals = 2) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
-}
-
-// The bundled sample party list (as `decide` uses it), when --lists is not given.
-std::string default_lists(const std::string& rules_flag, const char* argv0) {
-  namespace fs = std::filesystem;
-  return (fs::path(find_rules_dir(rules_flag, argv0)) / ".." / ".." / "data" / "sample-parties.json")
-      .lexically_normal()
-      .string();
 }
 
 Result<std::shared_ptr<const screen::Terms>> terms_for(const std::string& flag, const char* argv0) {
@@ -107,7 +98,11 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     std::cerr << "chipgate: --terms: " << terms.message() << "\n";
     return kExitFatal;
   }
-  const auto lists = o.lists.empty() ? std::vector<std::string>{default_lists(o.rules_dir, argv0)} : o.lists;
+  // The bundled sample party list (as `decide` uses it), when --lists is not given.
+  const auto lists =
+      o.lists.empty()
+          ? std::vector<std::string>{bundled_data_file(find_rules_dir(o.rules_dir, argv0), "sample-parties.json")}
+          : o.lists;
   auto screener = load_screener(lists, terms.value(), "--lists");
   if (!screener) {
     std::cerr << "chipgate: " << screener.message() << "\n";

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -31,6 +30,7 @@ struct ServeOptions {
   std::string letters;
   unsigned threads = 32;
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_list_upload_bytes = std::size_t{64} << 20;
   std::size_t max_batch = 1000;
   int timeout_s = 10;
   bool no_record = false;
@@ -64,18 +64,13 @@ int run(const ServeOptions& o, const char* argv0) {
 
   server::ServiceOptions so;
   so.rules_dir = find_rules_dir(o.rules_dir, argv0);
-  so.catalog = o.catalog.empty() ? (std::filesystem::path(so.rules_dir) / ".." / ".." / "data" / "sample-catalog.csv")
-                                       .lexically_normal()
-                                       .string()
-                                 : o.catalog;
+  so.catalog = o.catalog.empty() ? bundled_data_file(so.rules_dir, "sample-catalog.csv") : o.catalog;
   so.letters = o.letters;
   so.terms_file = screen::find_terms_file(o.terms, argv0);
-  so.lists = o.lists.empty() ? std::vector<std::string>{(std::filesystem::path(so.rules_dir) / ".." / ".." / "data" /
-                                                         "sample-parties.json")
-                                                            .lexically_normal()
-                                                            .string()}
-                             : o.lists;
+  so.lists =
+      o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
   so.limits.max_body_bytes = o.max_body_bytes;
+  so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
   so.limits.max_batch = o.max_batch;
   so.record = !o.no_record;
   auto service = server::Service::create(so, db);
@@ -145,6 +140,10 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body accepted (default 1048576)")
       ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--max-list-upload-bytes", o.max_list_upload_bytes,
+                  "Largest body of POST /v1/lists, which may carry list files inline, from an admin key "
+                  "(default 67108864 = 64 MiB; the other routes keep --max-body-bytes)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
   cmd->add_option("--max-batch", o.max_batch, "Most elements in a batch (JSON array) body (default 1000)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")

@@ -416,6 +416,50 @@ Result<Item> item_from_json(const nlohmann::json& j, std::string& field) {
   return item;
 }
 
+void add_item_parameters(const classify::Item& item, nlohmann::ordered_json& j) {
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("tpp_published", item.tpp_declared);
+  put("die_area_mm2", item.die_area_mm2);
+  put("memory_bw_gbs", item.memory_bw_gbs);
+  put("hbm_stack_area_mm2", item.hbm_stack_area_mm2);
+  put("interconnect_bw_gbs", item.interconnect_bw_gbs);
+  put("transistors_billion", item.transistors_billion);
+  put("hbm_stacks", item.hbm_stacks);
+  if (!item.base_eccn.empty()) j["base_eccn"] = item.base_eccn;
+}
+
+nlohmann::ordered_json item_to_json(const classify::Item& item) {
+  nlohmann::ordered_json j = {{"id", item.id},
+                              {"name", item.name},
+                              {"vendor", item.vendor},
+                              {"kind", rules::item_kind_name(item.kind)},
+                              {"datacenter", classify::tri_name(item.datacenter)}};
+  add_item_parameters(item, j);
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("memory_gb", item.memory_gb);
+  put("tdp_w", item.tdp_w);
+  put("release_year", item.release_year);
+  if (!item.process_node.empty()) j["process_node"] = item.process_node;
+  if (!item.dominant_function.empty()) j["dominant_function"] = item.dominant_function;
+  nlohmann::ordered_json units = nlohmann::ordered_json::array();
+  for (const auto& u : item.units) {
+    nlohmann::ordered_json rates = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < kPrecisionCount; ++i)
+      if (u.dense_rate[i]) rates[std::string(rules::kPrecisionNames[i])] = *u.dense_rate[i];
+    units.push_back({{"count", u.count}, {"rates", std::move(rates)}});
+  }
+  j["units"] = std::move(units);
+  if (!item.contained_id.empty()) {
+    j["contains_id"] = item.contained_id;
+    j["contains_count"] = item.contained_count;
+  }
+  return j;
+}
+
 Result<Catalog> parse_catalog_jsonl(std::string_view text) {
   Catalog catalog;
   std::unordered_map<std::string, std::size_t> seen;

@@ -43,6 +43,16 @@ Result<Catalog> load_catalog(const std::string& path);
 // On error, `field` names the offending field.
 Result<classify::Item> item_from_json(const nlohmann::json& j, std::string& field);
 
+// The inverse of item_from_json: the item under the catalog's field names, {"id", "name", "vendor",
+// "kind", "datacenter", the parameters that are set (add_item_parameters, then memory_gb, tdp_w,
+// release_year, process_node, dominant_function), "units": [{"count", "rates"}], and for a computer
+// "contains_id", "contains_count"}. The store keeps the catalog's products in this shape.
+nlohmann::ordered_json item_to_json(const classify::Item& item);
+// The classification parameters of an item that are set, under their catalog names: tpp_published,
+// die_area_mm2, memory_bw_gbs, hbm_stack_area_mm2, interconnect_bw_gbs, transistors_billion,
+// hbm_stacks, base_eccn (shared by item_to_json and the "inputs" step of a classification trace).
+void add_item_parameters(const classify::Item& item, nlohmann::ordered_json& j);
+
 // Links computers to the IC they contain (`contains_id`), within the catalog. A computer whose IC is
 // unknown becomes a row error.
 void link_contained(Catalog& catalog);

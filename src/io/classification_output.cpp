@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/json_util.h"
+#include "io/catalog.h"
 
 namespace chipgate::io {
 
@@ -109,17 +110,7 @@ json inputs_json(const Item& item) {
       j["units"].push_back({{"count", item.units[u].count}, {"dense_rates", rates}});
     }
   }
-  auto put = [&](const char* k, const std::optional<double>& v) {
-    if (v) j[k] = *v;
-  };
-  put("tpp_published", item.tpp_declared);
-  put("die_area_mm2", item.die_area_mm2);
-  put("memory_bw_gbs", item.memory_bw_gbs);
-  put("hbm_stack_area_mm2", item.hbm_stack_area_mm2);
-  put("interconnect_bw_gbs", item.interconnect_bw_gbs);
-  put("transistors_billion", item.transistors_billion);
-  if (item.hbm_stacks) j["hbm_stacks"] = *item.hbm_stacks;
-  if (!item.base_eccn.empty()) j["base_eccn"] = item.base_eccn;
+  add_item_parameters(item, j);  // the catalog's names, as io::item_to_json
   if (item.kind == classify::ItemKind::kComputer) {
     j["contains_id"] = item.contained_id;
     j["contains_count"] = item.contained_count;

@@ -30,8 +30,6 @@ std::string ExactAliasScreener::normalise(std::string_view name) {
 }
 
 Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load(const std::vector<std::string>& paths) {
-  using R = Result<std::unique_ptr<ExactAliasScreener>>;
-  std::unique_ptr<ExactAliasScreener> s(new ExactAliasScreener());
   std::vector<std::string> files;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -46,16 +44,29 @@ Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load(const std::
       files.push_back(p);
     }
   }
-  std::string hash_input;
+  std::vector<std::string> contents;
   for (const auto& f : files) {
     auto text = io::read_file(f);
     if (!text) return text.status();
-    auto j = nlohmann::json::parse(text.value(), nullptr, false);
+    contents.push_back(std::move(text).value());
+  }
+  std::vector<std::pair<std::string, std::string_view>> texts;
+  for (std::size_t i = 0; i < files.size(); ++i) texts.emplace_back(files[i], contents[i]);
+  return load_texts(texts);
+}
+
+Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load_texts(
+    const std::vector<std::pair<std::string, std::string_view>>& files) {
+  using R = Result<std::unique_ptr<ExactAliasScreener>>;
+  std::unique_ptr<ExactAliasScreener> s(new ExactAliasScreener());
+  std::string hash_input;
+  for (const auto& [f, text] : files) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
     // A file that is not a list is refused whole: nothing from it is used.
     if (j.is_discarded() || !j.is_object() || !j.contains("entities") || !j["entities"].is_array())
       return R::error(f + ": not a list file (expected a JSON object with \"list_id\" and \"entities\")");
     const std::string list = j.value("list_id", fs::path(f).stem().string());
-    hash_input += f + "\n" + sha256_hex(text.value()) + "\n";
+    hash_input += f + "\n" + sha256_hex(text) + "\n";
     std::size_t index = 0;
     for (const auto& e : j["entities"]) {
       ++index;

@@ -46,6 +46,9 @@ class PartyScreener {
 class ExactAliasScreener : public PartyScreener {
  public:
   static Result<std::unique_ptr<ExactAliasScreener>> load(const std::vector<std::string>& paths);
+  // The same from in-memory files (name, content): load() reads the files and calls this.
+  static Result<std::unique_ptr<ExactAliasScreener>> load_texts(
+      const std::vector<std::pair<std::string, std::string_view>>& files);
   std::vector<PartyHit> screen(std::string_view name, std::string_view country) const override;
   const std::string& snapshot_id() const override { return snapshot_id_; }
   std::size_t entry_count() const { return entries_.size(); }

@@ -490,6 +490,20 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
   return files;
 }
 
+// The 1-based line of the first JSON syntax error in `text` (which does not parse).
+std::size_t json_error_line(std::string_view text) {
+  std::size_t byte = text.size();
+  try {
+    const json parsed = json::parse(text);
+    static_cast<void>(parsed);
+  } catch (const json::parse_error& e) {
+    byte = std::min(e.byte, text.size());
+  }
+  // nlohmann's byte is 1-based and points at (or just past) the offending character.
+  const std::size_t at = byte == 0 ? 0 : byte - 1;
+  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+}
+
 }  // namespace
 
 const char* format_name(ListFormat f) {
@@ -545,7 +559,7 @@ Result<ListFormat> detect_format(const std::string& path, std::string_view text)
     if (!line.is_discarded() && line.is_object() && line.contains("list") && line.contains("entry_id") &&
         line.contains("name"))
       return ListFormat::kSnapshotJsonl;
-    return R::error(path + ": not a list file: invalid JSON");
+    return R::error(path + ":" + std::to_string(json_error_line(t)) + ": not a list file: invalid JSON");
   }
   if (!is_valid_utf8(t.substr(0, std::min<std::size_t>(t.size(), 4096))) &&
       t.substr(0, std::min<std::size_t>(t.size(), 4096)).find('\0') != std::string_view::npos)
@@ -554,7 +568,7 @@ Result<ListFormat> detect_format(const std::string& path, std::string_view text)
   io::CsvRecord rec;
   std::string err;
   if (reader.next(rec, err) != io::CsvStatus::kRecord)
-    return R::error(path + ": not a list file: the first line is not a CSV record" +
+    return R::error(path + ":1: not a list file: the first line is not a CSV record" +
                     (err.empty() ? "" : " (" + err + ")"));
   std::vector<std::string> f;
   for (const auto& x : rec.fields) f.push_back(lower(trim(x)));
@@ -573,7 +587,7 @@ Result<ListFormat> detect_format(const std::string& path, std::string_view text)
   }
   std::string head;
   for (std::size_t i = 0; i < f.size() && i < 6; ++i) head += (i ? "," : "") + f[i].substr(0, 24);
-  return R::error(path + ": not a list file: unrecognised CSV layout (first record: " + head +
+  return R::error(path + ":1: not a list file: unrecognised CSV layout (first record: " + head +
                   "); expected OFAC SDN/ADD/ALT (legacy or uid,name,...), trade.gov CSL, or a JSON list");
 }
 
@@ -594,23 +608,30 @@ void finalise_snapshot(Snapshot& s) {
 Result<Snapshot> load_lists(const std::vector<std::string>& paths) {
   auto files = expand(paths);
   if (!files) return files.status();
-  Loader loader;
+  std::vector<std::string> contents;
+  contents.reserve(files->size());
   for (const auto& f : files.value()) {
     auto text = io::read_file(f);
     if (!text) return text.status();
-    if (auto st = loader.file(f, text.value()); !st) return st;
+    contents.push_back(std::move(text).value());
   }
+  std::vector<ListText> texts;
+  for (std::size_t i = 0; i < contents.size(); ++i) texts.push_back({files.value()[i], contents[i]});
+  return load_list_texts(texts);
+}
+
+Result<Snapshot> load_list_texts(const std::vector<ListText>& files) {
+  if (files.empty()) return Result<Snapshot>::error("no list files given");
+  Loader loader;
+  for (const auto& f : files)
+    if (auto st = loader.file(f.name, f.text); !st) return st;
   loader.join();
   finalise_snapshot(loader.snap);
   return std::move(loader.snap);
 }
 
 Result<Snapshot> load_list_text(const std::string& path, std::string_view text) {
-  Loader loader;
-  if (auto st = loader.file(path, text); !st) return st;
-  loader.join();
-  finalise_snapshot(loader.snap);
-  return std::move(loader.snap);
+  return load_list_texts({{path, text}});
 }
 
 Snapshot snapshot_from_names(const std::vector<std::string>& names, const std::string& list) {

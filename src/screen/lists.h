@@ -66,15 +66,26 @@ struct Snapshot {
 };
 
 // Detects the format of a list file from its content (and name for the headerless OFAC files).
-// A file that is not a list: error naming the file and why.
+// A file that is not a list: error naming the file and why, "FILE:LINE: not a list file: ..." where
+// the problem has a line (invalid JSON, an unrecognised CSV header), "FILE: not a list file: ..." otherwise.
 Result<ListFormat> detect_format(const std::string& path, std::string_view text);
+
+// One list file's content in memory: `name` stands for its path (messages, `source` of its entries,
+// and format detection of the headerless OFAC files by name); `text` is not owned.
+struct ListText {
+  std::string name;
+  std::string_view text;
+};
 
 // Loads list files and folders (every list file in a folder; lists.json, metadata.json and
 // README files are skipped). OFAC legacy ADD/ALT/COMMENTS files are joined to the SDN/CONS_PRIM
 // rows of the same folder by ent_num (kindrat86 uids are OFAC ent_nums too). A file that is not a
 // list makes the whole load fail (nothing half-imported); a bad row is recorded in `issues`.
 Result<Snapshot> load_lists(const std::vector<std::string>& paths);
-// The same from in-memory content (fuzzing, tests): `path` is used for messages and detection.
+// The same from in-memory files (an upload over HTTP; load_lists reads the files and calls this):
+// every file's format detected from its content, OFAC legacy files joined across the set.
+Result<Snapshot> load_list_texts(const std::vector<ListText>& files);
+// One in-memory file (fuzzing, tests): `path` is used for messages and detection.
 Result<Snapshot> load_list_text(const std::string& path, std::string_view text);
 // An in-memory snapshot from names (benchmarks: synthetic lists of any size). Each name becomes an
 // entity of list `list`, entry_id list + ":" + its index.

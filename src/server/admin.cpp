@@ -4,14 +4,15 @@
 //   DELETE /v1/keys/{id}   revoke; the key is refused (401) from the next request on
 //   POST /v1/scenarios     install a scenario (TOML), validated like rules/<jurisdiction>/scenarios/*.toml
 // and what `chipgate serve` records at start: the installed scenarios are loaded from the store (so
-// every instance sharing a PostgreSQL store knows them), the rule versions in use are recorded once
-// per rule-set hash, and the catalog's products when they changed.
+// every instance sharing a PostgreSQL store knows them; one installed through another instance later
+// is loaded when a request names it or the scenarios are listed), the rule versions in use are
+// recorded once per rule-set hash, and the catalog's products when they changed.
 #include <algorithm>
 #include <regex>
 #include <set>
 
 #include "core/sha256.h"
-#include "rules/vocabulary.h"
+#include "io/catalog.h"
 #include "server/service.h"
 
 namespace chipgate::server {
@@ -75,42 +76,23 @@ ojson rules_error_fields(const std::string& message) {
   return ojson::array({f});
 }
 
-// The catalog item as stored in the products table.
-nlohmann::json product_json(const classify::Item& item) {
-  nlohmann::json j = {{"id", item.id},
-                      {"name", item.name},
-                      {"vendor", item.vendor},
-                      {"kind", rules::item_kind_name(item.kind)},
-                      {"datacenter", classify::tri_name(item.datacenter)}};
-  auto opt = [&](const char* key, const auto& v) {
-    if (v) j[key] = *v;
-  };
-  opt("tpp_declared", item.tpp_declared);
-  opt("die_area_mm2", item.die_area_mm2);
-  opt("memory_bw_gbs", item.memory_bw_gbs);
-  opt("hbm_stack_area_mm2", item.hbm_stack_area_mm2);
-  opt("interconnect_bw_gbs", item.interconnect_bw_gbs);
-  opt("transistors_billion", item.transistors_billion);
-  opt("hbm_stacks", item.hbm_stacks);
-  opt("memory_gb", item.memory_gb);
-  opt("tdp_w", item.tdp_w);
-  opt("release_year", item.release_year);
-  if (!item.process_node.empty()) j["process_node"] = item.process_node;
-  if (!item.dominant_function.empty()) j["dominant_function"] = item.dominant_function;
-  if (!item.base_eccn.empty()) j["base_eccn"] = item.base_eccn;
-  nlohmann::json units = nlohmann::json::array();
-  for (const auto& u : item.units) {
-    nlohmann::json rates = nlohmann::json::object();
-    for (std::size_t i = 0; i < rules::kPrecisionCount; ++i)
-      if (u.dense_rate[i]) rates[std::string(rules::kPrecisionNames[i])] = *u.dense_rate[i];
-    units.push_back({{"count", u.count}, {"rates", std::move(rates)}});
+bool knows_scenario(const rules::Registry& registry, const std::string& name) {
+  const auto& known = registry.scenarios();
+  return std::any_of(known.begin(), known.end(), [&](const rules::ScenarioInfo& s) { return s.name == name; });
+}
+
+// A product as stored: the catalog's field names (io::item_to_json, readable by io::item_from_json).
+nlohmann::json product_json(const classify::Item& item) { return nlohmann::json(io::item_to_json(item)); }
+
+// A product record as written before the store used the catalog's names: the vendor's published TPP
+// was "tpp_declared" (now "tpp_published"). Read with the current names, so that an unchanged
+// catalog is not imported again after an upgrade.
+nlohmann::json with_current_names(nlohmann::json stored) {
+  if (stored.is_object() && stored.contains("tpp_declared") && !stored.contains("tpp_published")) {
+    stored["tpp_published"] = std::move(stored["tpp_declared"]);
+    stored.erase("tpp_declared");
   }
-  j["units"] = std::move(units);
-  if (!item.contained_id.empty()) {
-    j["contains_id"] = item.contained_id;
-    j["contains_count"] = item.contained_count;
-  }
-  return j;
+  return stored;
 }
 
 }  // namespace
@@ -404,22 +386,75 @@ Response Service::scenarios_post(const Request& request, const std::string& acto
 
 // ---- at start --------------------------------------------------------------------------------
 
+std::shared_ptr<const rules::Registry> Service::with_installed(std::shared_ptr<const rules::Registry> registry,
+                                                               const std::vector<store::InstalledScenario>& installed,
+                                                               const std::string& only, std::string* problem) {
+  for (const auto& s : installed) {
+    if (!only.empty() && s.name != only) continue;
+    if (knows_scenario(*registry, s.name)) continue;
+    if (auto bad = unloadable_scenarios_.find(s.name); bad != unloadable_scenarios_.end()) {
+      if (problem && s.name == only) *problem = bad->second;  // the rules do not change while running
+      continue;
+    }
+    auto next = registry->with_scenario(s.toml, s.name);
+    if (!next) {
+      // E.g. compiled against older rule files that changed since, or rules that differ between
+      // instances: not fatal, but said (once).
+      const std::string why = "installed scenario '" + s.name + "' (audit record " + std::to_string(s.audit_id) +
+                              ") is not valid with this instance's rules: " + next.message();
+      unloadable_scenarios_.emplace(s.name, why);
+      log(why + " (not loaded)");
+      if (problem && s.name == only) *problem = why;
+      continue;
+    }
+    registry = next.value();
+  }
+  return registry;
+}
+
+std::optional<Response> Service::ensure_scenario(const std::string& name) {
+  if (name.empty() || knows_scenario(*engine()->registry, name)) return std::nullopt;
+  std::lock_guard lock(import_mutex_);
+  const auto current = engine()->registry;
+  if (knows_scenario(*current, name)) return std::nullopt;  // loaded meanwhile by another request
+  auto installed = store_->installed_scenarios();
+  if (!installed) {
+    log("installed_scenarios failed: " + installed.message());
+    return error_response(503, "store_unavailable",
+                          "scenario '" + name + "' is not loaded here and the store could not be asked; retry later");
+  }
+  std::string problem;
+  auto next = with_installed(current, installed.value(), name, &problem);
+  if (!problem.empty()) return error_response(400, "invalid_request", "scenario: " + problem, {{"scenario", problem}});
+  if (next != current) use_registry(std::move(next));
+  return std::nullopt;
+}
+
+void Service::refresh_scenarios() {
+  auto installed = store_->installed_scenarios();
+  if (!installed) {
+    log("installed_scenarios failed: " + installed.message());
+    return;
+  }
+  const auto& all = installed.value();
+  const auto known = engine()->registry;
+  if (std::all_of(all.begin(), all.end(),
+                  [&](const store::InstalledScenario& s) { return knows_scenario(*known, s.name); }))
+    return;  // the common case: nothing new, no lock taken
+  std::lock_guard lock(import_mutex_);
+  const auto current = engine()->registry;
+  auto next = with_installed(current, all, "", nullptr);
+  if (next != current) use_registry(std::move(next));
+}
+
 Status Service::sync_with_store() {
   // 1. Scenarios installed through the API (by this or another instance), in installation order.
   auto installed = store_->installed_scenarios();
   if (!installed) return Status::error("installed scenarios: " + installed.message());
-  std::shared_ptr<const rules::Registry> reg = registry_;
-  for (const auto& s : installed.value()) {
-    auto next = reg->with_scenario(s.toml, s.name);
-    if (!next) {
-      // E.g. compiled against older rule files that changed since: not fatal, but said.
-      log("installed scenario '" + s.name + "' (audit record " + std::to_string(s.audit_id) +
-          ") is not loaded: " + next.message());
-      continue;
-    }
-    reg = next.value();
+  {
+    std::lock_guard lock(import_mutex_);
+    use_registry(with_installed(registry_, installed.value(), "", nullptr));
   }
-  use_registry(reg);
 
   // 2. The rule versions in use, once per rule-set hash.
   auto recorded = store_->rule_versions();
@@ -446,7 +481,7 @@ Status Service::sync_with_store() {
     nlohmann::json data = product_json(item);
     auto stored = store_->get_product(item.id);
     if (!stored) return Status::error("products: " + stored.message());
-    if (stored.value() && stored.value()->data == data) continue;
+    if (stored.value() && with_current_names(stored.value()->data) == data) continue;
     changed.push_back({item.id, std::move(data)});
   }
   if (!changed.empty())

@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/json_util.h"
@@ -261,6 +262,111 @@ Result<ListImportRequest> parse_list_import_request(std::string_view body, const
     return fail<R>(error, 400, "invalid_request", std::move(message), std::move(problems));
   }
   return req;
+}
+
+Result<ListUploadRequest> parse_list_upload(nlohmann::json body, const Limits& limits, ApiError& error) {
+  using R = ListUploadRequest;
+  if (!body.is_object())
+    return fail<R>(error, 400, "invalid_request",
+                   R"(the body must be a JSON object {"files": [{"name", "content"}, ...]})");
+  std::vector<FieldError> problems;
+  R req;
+  for (auto& [key, value] : body.items()) {
+    if (key == "force") {
+      if (value.is_boolean())
+        req.force = value.get<bool>();
+      else
+        problems.push_back({"force", "must be true or false"});
+      continue;
+    }
+    if (key == "paths") {
+      problems.push_back({"paths", "give either paths (files on the server) or files (their contents), not both"});
+      continue;
+    }
+    if (key != "files") {
+      problems.push_back({key, "unknown field (files, force)"});
+      continue;
+    }
+    if (!value.is_array() || value.empty()) {
+      problems.push_back({"files", R"(must be a non-empty array of {"name", "content"} objects)"});
+      continue;
+    }
+    if (value.size() > limits.max_batch)
+      return fail<R>(
+          error, 413, "batch_too_large",
+          "files: " + std::to_string(value.size()) + " files; the limit is " + std::to_string(limits.max_batch));
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const std::string at = "files[" + std::to_string(i) + "]";
+      auto& f = value[i];
+      if (!f.is_object()) {
+        problems.push_back({at, R"(must be an object {"name", "content"})"});
+        continue;
+      }
+      ListFile file;
+      bool ok = true;
+      for (auto& [k, v] : f.items()) {
+        if (k == "name") {
+          std::string name = v.is_string() ? v.get<std::string>() : "";
+          std::string problem;
+          if (!v.is_string())
+            problem = std::string("must be a string, not ") + v.type_name();
+          else if (name.empty() || name == "." || name == "..")
+            problem = "must be a file name such as entity_list.json";
+          else if (name.size() > 255)
+            problem = "longer than 255 bytes";
+          else if (name.find_first_of("/\\") != std::string::npos)
+            problem = "a file name, not a path (no / or \\)";
+          else if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+            problem = "contains a control character";
+          if (!problem.empty()) {
+            problems.push_back({at + ".name", problem});
+            ok = false;
+          } else {
+            file.name = std::move(name);
+          }
+        } else if (k == "content") {
+          if (!v.is_string()) {
+            problems.push_back(
+                {at + ".content", std::string("must be a string (the file's text), not ") + v.type_name()});
+            ok = false;
+          } else {
+            file.content = std::move(v.get_ref<std::string&>());
+          }
+        } else {
+          problems.push_back({at + "." + k, "unknown field (name, content)"});
+          ok = false;
+        }
+      }
+      for (const char* required : {"name", "content"})
+        if (!f.contains(required)) {
+          problems.push_back({at + "." + required, "required"});
+          ok = false;
+        }
+      if (!ok) continue;
+      for (const auto& earlier : req.files)
+        if (earlier.name == file.name) {
+          problems.push_back({at + ".name", "'" + file.name + "' is given twice"});
+          ok = false;
+          break;
+        }
+      if (ok) req.files.push_back(std::move(file));
+    }
+  }
+  if (problems.empty() && req.files.empty()) problems.push_back({"files", "required"});
+  if (!problems.empty()) {
+    // The message is built before `problems` is moved (argument evaluation order is unspecified).
+    std::string message = "invalid list upload: " + problems.front().field + ": " + problems.front().problem;
+    return fail<R>(error, 400, "invalid_request", std::move(message), std::move(problems));
+  }
+  return req;
+}
+
+Result<ListUploadRequest> parse_list_upload_request(std::string_view body, const Limits& limits, ApiError& error) {
+  Limits upload = limits;
+  upload.max_body_bytes = std::max(limits.max_body_bytes, limits.max_list_upload_bytes);
+  auto j = parse_json_body(body, upload, error);
+  if (!j) return j.status();
+  return parse_list_upload(std::move(j).value(), limits, error);
 }
 
 Result<long long> parse_decision_id(std::string_view text) {

@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 namespace chipgate::server {
@@ -46,19 +48,54 @@ HttpServer::HttpServer(std::shared_ptr<Service> service, HttpOptions options)
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listen_fd_ = sock;
   });
-  // One byte over the limit is enough for the service to say "too large" with the real size; the
-  // library refuses anything larger itself (413, answered by the error handler below).
-  http_->set_payload_max_length(service_->limits().max_body_bytes + 1);
+  // The library's own limit is the largest of any route (POST /v1/lists takes list files inline): it
+  // drops a body with a larger Content-Length unread into memory. The limit of each route (and key)
+  // is applied while the body is read (body_handler).
+  const Limits& limits = service_->limits();
+  http_->set_payload_max_length(std::max(limits.max_body_bytes, limits.max_list_upload_bytes));
   // Every method and path goes to the service, which owns routing (404/405 included).
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     to_response(service_->handle(to_request(req)), res);
   };
+  // Methods with a body: read it here, keeping at most the route's limit in memory. A larger body is
+  // read to its end and dropped (the connection stays usable) and answered 413.
+  auto body_handler = [this](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& content_reader) {
+    const std::size_t limit = service_->body_limit(req.method, req.path, req.get_header_value("Authorization"));
+    std::string body;
+    if (const auto length = req.get_header_value<std::uint64_t>("Content-Length"); length > 0)
+      body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, limit)));
+    bool too_large = false;
+    const bool read = content_reader([&](const char* data, std::size_t n) {
+      if (too_large || body.size() + n > limit) {
+        too_large = true;
+        return true;  // keep reading, drop the bytes
+      }
+      body.append(data, n);
+      return true;
+    });
+    Request r = to_request(req);
+    if (too_large || (!read && res.status == 413)) {
+      // Authenticated as any other request (401/403 first, audited), then 413 from the service.
+      r.body_over_limit = limit;
+      res.status = -1;
+      to_response(service_->handle(r), res);
+      return;
+    }
+    if (!read) {
+      res.status = 400;
+      res.set_content(error_body(400, "bad_request", "the request body could not be read"), "application/json");
+      return;
+    }
+    r.body = std::move(body);
+    to_response(service_->handle(r), res);
+  };
   const std::string any = ".*";
   http_->Get(any, handler);
-  http_->Post(any, handler);
-  http_->Put(any, handler);
-  http_->Delete(any, handler);
-  http_->Patch(any, handler);
+  http_->Post(any, body_handler);
+  http_->Put(any, body_handler);
+  http_->Delete(any, body_handler);
+  http_->Patch(any, body_handler);
   http_->Options(any, handler);
   // Errors the library answers itself (413 payload too large, 400 bad request line, ...) get a JSON body.
   http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {

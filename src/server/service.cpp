@@ -1,13 +1,16 @@
 #include "server/service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 
 #include "classify/classifier.h"
 #include "core/json_writer.h"
+#include "core/sha256.h"
 #include "io/classification_output.h"
 #include "io/decision_output.h"
+#include "io/rules_output.h"
 #include "screen/screener.h"
 
 namespace chipgate::server {
@@ -88,6 +91,15 @@ std::string query_value(const Request& r, const std::string& key, const std::str
   return it == r.query.end() ? fallback : it->second;
 }
 
+// The key of an "Authorization: Bearer KEY" header, "" when the header is absent or malformed.
+std::string bearer_secret(std::string_view h) {
+  const bool bearer = h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0);
+  std::string_view secret = bearer ? h.substr(7) : std::string_view();
+  while (!secret.empty() && secret.back() == ' ') secret.remove_suffix(1);
+  while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
+  return std::string(secret);
+}
+
 // The `date` and `scenario` query parameters shared by classify and decide.
 struct AsOf {
   Date date;
@@ -157,14 +169,33 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
       return Result<std::shared_ptr<const license::PartyScreener>>(
           std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
     };
+    if (!options.load_screener_texts)
+      options.load_screener_texts = [t = terms.value()](const std::vector<screen::ListText>& files) {
+        using LoadResult = Result<std::shared_ptr<const license::PartyScreener>>;
+        auto snap = screen::load_list_texts(files);
+        if (!snap) return LoadResult(snap.status());
+        auto s = screen::Screener::build(std::move(snap).value(), t);
+        if (!s) return LoadResult(s.status());
+        return LoadResult(std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
+      };
   }
-  if (!options.load_screener)
+  if (!options.load_screener) {
     options.load_screener = [](const std::vector<std::string>& paths) {
       auto s = license::ExactAliasScreener::load(paths);
       if (!s) return Result<std::shared_ptr<const license::PartyScreener>>(s.status());
       return Result<std::shared_ptr<const license::PartyScreener>>(
           std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
     };
+    if (!options.load_screener_texts)
+      options.load_screener_texts = [](const std::vector<screen::ListText>& files) {
+        using LoadResult = Result<std::shared_ptr<const license::PartyScreener>>;
+        std::vector<std::pair<std::string, std::string_view>> texts;
+        for (const auto& f : files) texts.emplace_back(f.name, f.text);
+        auto s = license::ExactAliasScreener::load_texts(texts);
+        if (!s) return LoadResult(s.status());
+        return LoadResult(std::shared_ptr<const license::PartyScreener>(std::move(s).value()));
+      };
+  }
   if (!options.screen_party) options.screen_party = default_screen_party;
   std::unique_ptr<Service> s(new Service(std::move(options), std::move(store)));
   auto reg = rules::Registry::load(s->options_.rules_dir);
@@ -209,6 +240,18 @@ Result<const license::OrderDecider*> Service::decider(const Engine& engine, cons
   return out;
 }
 
+std::size_t Service::body_limit(std::string_view method, std::string_view path, std::string_view authorization) const {
+  const std::size_t normal = options_.limits.max_body_bytes;
+  if (method != "POST" || path != "/v1/lists") return normal;
+  // Checked before the body is read, so that no one without an admin key makes the server hold a
+  // list upload's worth of bytes.
+  const std::string secret = bearer_secret(authorization);
+  if (secret.empty()) return normal;
+  auto check = store_->lookup_key(secret);
+  if (!check || !check->ok() || !store::role_allows(check->key->role, store::Role::admin)) return normal;
+  return std::max(normal, options_.limits.max_list_upload_bytes);
+}
+
 void Service::log(const std::string& line) const {
   if (options_.log)
     options_.log(line);
@@ -233,10 +276,7 @@ Response Service::handle(const Request& request) {
       std::optional<Response> denied;
       if (route->access != Access::kPublic) {
         const std::string& h = request.authorization;
-        const bool bearer = h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0);
-        std::string secret = bearer ? h.substr(7) : "";
-        while (!secret.empty() && secret.back() == ' ') secret.pop_back();
-        while (!secret.empty() && secret.front() == ' ') secret.erase(0, 1);
+        const std::string secret = bearer_secret(h);
         if (h.empty()) {
           denied = deny(request, *route, 401, "missing Authorization header (Authorization: Bearer KEY)", "anonymous");
         } else if (secret.empty()) {
@@ -291,11 +331,23 @@ Response Service::deny(const Request& request, const Route& route, int status, c
 Response Service::dispatch(const Route& route, const std::string& param, const Request& request,
                            const store::ApiKeyInfo* key) {
   const std::string actor = key ? key->id : "anonymous";
+  if (request.body_over_limit)
+    return error_response(
+        413, "body_too_large",
+        "the body is larger than " + std::to_string(*request.body_over_limit) + " bytes, the limit of " + route.method +
+            " " + route.path +
+            (*request.body_over_limit == options_.limits.max_body_bytes ? " (--max-body-bytes)"
+                                                                        : " (--max-list-upload-bytes)"));
   if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
   if (route.method == "POST" && !request.content_type.empty() && request.content_type.find("json") == std::string::npos)
     return error_response(415, "unsupported_media_type",
                           "the body must be JSON (Content-Type: application/json), not " + request.content_type);
   const std::string& p = route.path;
+  if (p == "/v1/classify" || p == "/v1/decide") {
+    // A scenario installed through another instance sharing the store after this one started.
+    if (auto sc = request.query.find("scenario"); sc != request.query.end())
+      if (auto refused = ensure_scenario(sc->second)) return std::move(*refused);
+  }
   if (p == "/v1/classify") return classify(request, actor);
   if (p == "/v1/decide") return decide(request, actor);
   if (p == "/v1/screen") return screen(request, actor);
@@ -484,26 +536,17 @@ Response Service::get_decision(const std::string& id_text) {
 }
 
 Response Service::rules_list() {
-  // The shape of `chipgate rules list --format json`, plus the version in force today.
-  const auto registry = engine()->registry;  // with the installed scenarios
-  ojson j = {{"versions", ojson::array()}, {"scenarios", ojson::array()}};
-  for (const auto& v : registry_->versions())
-    j["versions"].push_back({{"id", v->version.id},
-                             {"effective", v->version.effective.to_string()},
-                             {"federal_register", v->version.federal_register},
-                             {"title", v->version.title},
-                             {"enforced", v->version.enforced},
-                             {"hash", v->hash}});
-  for (const auto& s : registry->scenarios())
-    j["scenarios"].push_back({{"name", s.name},
-                              {"title", s.title},
-                              {"base", s.pinned_base.empty() ? "in force on the date" : s.pinned_base}});
+  refresh_scenarios();  // installed through other instances sharing the store
+  // The object of `chipgate rules list --format json` (with the installed scenarios), plus the
+  // version in force today.
+  ojson j = io::rules_list_to_json(*engine()->registry);
   auto today = registry_->in_force(Date::today_utc());
   j["in_force_today"] = today ? ojson(today->version.id) : ojson(nullptr);
   return json_response(200, j);
 }
 
 Response Service::scenarios_list() {
+  refresh_scenarios();  // installed through other instances sharing the store
   ojson arr = ojson::array();
   const auto& from_files = registry_->scenarios();
   for (const auto& s : engine()->registry->scenarios()) {
@@ -533,13 +576,69 @@ Response Service::lists_get() {
 }
 
 Response Service::lists_post(const Request& request, const std::string& actor) {
+  // Two forms: {"paths": [...]} names files or folders on the server; {"files": [{"name", "content"}]}
+  // carries the files themselves (up to --max-list-upload-bytes). The body is parsed once for the
+  // latter; the small paths form is read again by its own parser.
+  Limits upload = options_.limits;  // the caller is an admin (checked in handle())
+  upload.max_body_bytes = std::max(upload.max_body_bytes, upload.max_list_upload_bytes);
   ApiError err;
-  auto req = parse_list_import_request(request.body, options_.limits, err);
+  auto body = parse_json_body(request.body, upload, err);
+  if (!body) return error_response(err);
+  if (!body->is_object() || !body->contains("files")) {
+    auto req = parse_list_import_request(request.body, upload, err);
+    if (!req) return error_response(err);
+    std::lock_guard lock(import_mutex_);
+    return import_lists(options_.load_screener(req->paths), req->force, {{"paths", req->paths}}, req->paths, "paths",
+                        actor);
+  }
+  auto req = parse_list_upload(std::move(body).value(), options_.limits, err);
   if (!req) return error_response(err);
+  if (!options_.load_screener_texts)
+    return error_response(501, "not_implemented",
+                          "this server's screener loads lists from paths only; send {\"paths\": [...]}");
+  std::vector<screen::ListText> texts;
+  nlohmann::json files = nlohmann::json::array();
+  std::vector<std::string> names;
+  for (const auto& f : req->files) {
+    texts.push_back({f.name, f.content});
+    files.push_back({{"name", f.name}, {"bytes", f.content.size()}, {"sha256", sha256_hex(f.content)}});
+    names.push_back("upload:" + f.name);
+  }
   std::lock_guard lock(import_mutex_);
-  auto screener = options_.load_screener(req->paths);
+  auto screener = options_.load_screener_texts(texts);
+  if (!screener) {
+    // The loaders' messages start with the file's name, and its line where the problem has one:
+    // "NAME:LINE: not a list file: ...". Name the file's field, the file and the line.
+    const std::string& message = screener.message();
+    std::size_t index = req->files.size();
+    for (std::size_t i = 0; i < req->files.size(); ++i) {
+      const std::string& n = req->files[i].name;
+      if (message.compare(0, n.size() + 1, n + ":") == 0 &&
+          (index == req->files.size() || n.size() > req->files[index].name.size()))
+        index = i;
+    }
+    if (index == req->files.size())
+      return error_response(400, "invalid_list", "files: " + message, {{"files", message}});
+    ojson body_out =
+        ApiError{400, "invalid_list", message, {{"files[" + std::to_string(index) + "].content", message}}}.to_json();
+    ojson& field = body_out["error"]["fields"][0];
+    field["file"] = req->files[index].name;
+    const std::size_t after = req->files[index].name.size() + 1;
+    std::size_t digits = 0;
+    while (after + digits < message.size() && std::isdigit(static_cast<unsigned char>(message[after + digits])))
+      ++digits;
+    if (digits > 0 && after + digits < message.size() && message[after + digits] == ':')
+      field["line"] = std::stoll(message.substr(after, digits));
+    return json_response(400, body_out);
+  }
+  return import_lists(std::move(screener), req->force, {{"files", std::move(files)}}, std::move(names), "files", actor);
+}
+
+Response Service::import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,
+                               nlohmann::json details, std::vector<std::string> list_paths, const std::string& field,
+                               const std::string& actor) {
   if (!screener)
-    return error_response(400, "invalid_request", "paths: " + screener.message(), {{"paths", screener.message()}});
+    return error_response(400, "invalid_request", field + ": " + screener.message(), {{field, screener.message()}});
   // The sharp-drop check of `chipgate lists import` (issue 4), against the store's latest snapshot:
   // a feed that lost most of a list must not silently replace it.
   const auto counts = screener.value()->source_counts();
@@ -555,11 +654,11 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
       for (const auto& [list, n] : latest.value()->source_counts)
         previous[list] = n < 0 ? 0 : static_cast<std::size_t>(n);
       if (Status drop = screen::check_counts(previous, counts, options_.drop_policy, false); !drop) {
-        if (!req->force)
+        if (!force)
           return error_response(
               409, "sharp_drop",
               drop.message() + " (against snapshot " + latest.value()->id + "); send \"force\": true to import anyway",
-              {{"paths", drop.message()}});
+              {{field, drop.message()}});
         forced = true;
       }
     }
@@ -567,7 +666,18 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   store::ListImport import;
   import.snapshot_id = screener.value()->snapshot_id();
   for (const auto& [list, n] : counts) import.source_counts[list] = static_cast<std::int64_t>(n);
-  import.details = {{"paths", req->paths}, { "forced", forced }};
+  import.details = std::move(details);
+  import.details["forced"] = forced;
+  // Rows the loader skipped (a bad row does not refuse the file, as with `chipgate lists import`).
+  if (const auto* fuzzy = dynamic_cast<const screen::Screener*>(screener.value().get())) {
+    const auto& issues = fuzzy->snapshot().issues;
+    if (!issues.empty()) {
+      nlohmann::json first = nlohmann::json::array();
+      for (std::size_t i = 0; i < issues.size() && i < 20; ++i) first.push_back(issues[i].to_string());
+      import.details["skipped_rows"] = issues.size();
+      import.details["skipped_rows_first"] = std::move(first);
+    }
+  }
   auto snap = store_->record_list_import(actor, import);
   if (!snap) {
     log("record_list_import failed: " + snap.message());
@@ -575,7 +685,7 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   }
   auto engine = std::make_shared<Engine>();
   engine->screener = std::move(screener).value();
-  engine->list_paths = req->paths;
+  engine->list_paths = std::move(list_paths);
   engine->registry = this->engine()->registry;
   {
     std::lock_guard elock(engine_mutex_);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -37,6 +38,9 @@ struct Request {
   std::string content_type;
   std::string body;
   std::string remote;  // peer address, for the log
+  // Set by the HTTP layer when the body was larger than body_limit() (it was dropped, `body` is
+  // empty): the request is authenticated as any other, then answered 413.
+  std::optional<std::size_t> body_over_limit;
 };
 
 struct Response {
@@ -51,6 +55,10 @@ struct Response {
 // exact/alias screener).
 using ScreenerLoader =
     std::function<Result<std::shared_ptr<const license::PartyScreener>>(const std::vector<std::string>& paths)>;
+// Loads a screener from list files held in memory (POST /v1/lists with "files"): the same formats,
+// detected the same way, as ScreenerLoader's files (screen::load_list_texts, ExactAliasScreener::load_texts).
+using ScreenerTextLoader =
+    std::function<Result<std::shared_ptr<const license::PartyScreener>>(const std::vector<screen::ListText>& files)>;
 // Screens one party with the loaded screener and renders the contract's JSON object for it. Default:
 // the fuzzy screener's query (country and address as qualifiers) rendered by screen::result_to_json,
 // as `chipgate screen`; other screeners' license::PartyHit results in the same shape.
@@ -66,7 +74,10 @@ struct ServiceOptions {
   std::vector<std::string> lists;  // restricted-party lists loaded at start
   std::string terms_file;        // screening word lists (data/screening/terms.toml) -> fuzzy screener; "" = exact/alias
   ScreenerLoader load_screener;  // default: license::ExactAliasScreener::load
-  PartyScreenFn screen_party;    // default: renders PartyScreener::screen() hits
+  // Default: the in-memory twin of the default load_screener. Left empty with a custom load_screener,
+  // the inline form of POST /v1/lists is refused (501).
+  ScreenerTextLoader load_screener_texts;
+  PartyScreenFn screen_party;  // default: renders PartyScreener::screen() hits
   // POST /v1/lists refuses (409) an import in which a list's entry count drops sharply against the
   // store's latest snapshot, unless "force": true. Read from terms_file's [snapshot] table when set.
   screen::DropPolicy drop_policy;
@@ -82,6 +93,10 @@ class Service {
 
   const Metrics& metrics() const { return metrics_; }
   const Limits& limits() const { return options_.limits; }
+  // The largest request body the HTTP layer reads for a request, known from its head: the larger
+  // limits().max_list_upload_bytes for POST /v1/lists with an admin key (list files uploaded inline),
+  // limits().max_body_bytes otherwise (without an admin key, handle() answers 401/403 anyway).
+  std::size_t body_limit(std::string_view method, std::string_view path, std::string_view authorization) const;
   // Marks the service as shutting down: /readyz answers 503 from then on.
   void set_draining() { draining_ = true; }
 
@@ -112,6 +127,10 @@ class Service {
   Response scenarios_list();
   Response lists_get();
   Response lists_post(const Request& request, const std::string& actor);
+  // The common tail of both forms of POST /v1/lists: sharp-drop check, record (audited), swap the engine.
+  Response import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,
+                        nlohmann::json details, std::vector<std::string> list_paths, const std::string& field,
+                        const std::string& actor);
   Response healthz();
   Response readyz();
 
@@ -126,6 +145,21 @@ class Service {
   // per rule-set hash) and the catalog's products (when they changed).
   Status sync_with_store();
   void use_registry(std::shared_ptr<const rules::Registry> registry);  // replaces the engine's registry
+  // `registry` plus the scenarios of `installed` it does not know yet (only `only` when not ""), in
+  // installation order, each validated as at start. One that does not validate against this
+  // instance's rules is skipped and logged (once per name); its error is put in `problem` when it
+  // is `only`. Caller holds import_mutex_.
+  std::shared_ptr<const rules::Registry> with_installed(std::shared_ptr<const rules::Registry> registry,
+                                                        const std::vector<store::InstalledScenario>& installed,
+                                                        const std::string& only, std::string* problem);
+  // A request names scenario `name` that this instance does not know: it may have been installed
+  // through another instance sharing the store since this one started. Loads it from the store into
+  // the registry (thread-safe). nullopt: known now, or unknown to the store too (the usual error
+  // follows); else the answer (stored but not valid here, or the store unavailable).
+  std::optional<Response> ensure_scenario(const std::string& name);
+  // GET /v1/scenarios and /v1/rules: adds the scenarios installed in the store since this instance
+  // last looked (a store error is logged; the known scenarios are listed).
+  void refresh_scenarios();
 
   Response deny(const Request& request, const Route& route, int status, const std::string& reason,
                 const std::string& actor);
@@ -138,7 +172,9 @@ class Service {
   std::vector<rules::Letter> letters_;
   mutable std::mutex engine_mutex_;
   std::shared_ptr<const Engine> engine_;
-  std::mutex import_mutex_;  // one list import or scenario install at a time
+  std::mutex import_mutex_;  // one list import or scenario install (or load from the store) at a time
+  // Installed in the store but not valid with this instance's rules: name -> why (logged once). Under import_mutex_.
+  std::map<std::string, std::string> unloadable_scenarios_;
   Metrics metrics_;
   std::atomic<bool> draining_{false};
 };

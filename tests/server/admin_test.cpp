@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "io/catalog.h"
 #include "server_fixture.h"
 
 namespace chipgate::server {
@@ -351,6 +352,83 @@ TEST_P(AdminTest, AScenarioInstalledThroughOneInstanceIsKnownToASecondOnTheSameS
   EXPECT_EQ(fx().db->installed_scenarios().value().size(), 1u);
 }
 
+TEST_P(AdminTest, AScenarioInstalledThroughOneRunningInstanceIsUsedByAnotherWithoutARestart) {
+  // Two more servers on the same store, both started before the install.
+  Fixture second(spec());
+  Fixture third(spec());
+  const std::string classify = "/v1/classify?date=2025-06-01&scenario=tpp-40000";
+  ASSERT_EQ(call_at(second.port, "POST", classify, second.analyst, kGpu).status, 400);  // unknown so far
+  ASSERT_EQ(call("POST", "/v1/scenarios", fx().admin, kScenario, "application/toml").status, 201);
+
+  // The second instance has not restarted: a request naming the scenario loads it from the store.
+  // TPP 31664 < 40000 (kGpu): not controlled under the scenario.
+  auto c = call_at(second.port, "POST", classify, second.analyst, kGpu);
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(c.j()["status"], "not_controlled") << c.body;
+  auto d = call_at(second.port, "POST", "/v1/decide?scenario=tpp-40000", second.analyst, kOrderCn);
+  ASSERT_EQ(d.status, 200) << d.body;
+  auto back = call_at(second.port, "GET", "/v1/decisions/" + std::to_string(d.j()["decision_id"].get<std::int64_t>()),
+                      second.viewer);
+  ASSERT_EQ(back.status, 200);
+  EXPECT_NE(back.j()["rule_set_id"].get<std::string>().find("+tpp-40000"), std::string::npos) << back.body;
+
+  // The third lists it (GET /v1/scenarios asks the store), 4 file scenarios + the installed one, and
+  // GET /v1/rules too.
+  auto list = call_at(third.port, "GET", "/v1/scenarios", third.viewer);
+  ASSERT_EQ(list.status, 200);
+  const json sc = list.j()["scenarios"];
+  ASSERT_EQ(sc.size(), 5u) << list.body;
+  EXPECT_EQ(sc[4]["name"], "tpp-40000");
+  EXPECT_EQ(sc[4]["source"], "installed");
+  auto rules = call_at(third.port, "GET", "/v1/rules", third.viewer);
+  ASSERT_EQ(rules.status, 200);
+  EXPECT_EQ(rules.j()["scenarios"].size(), 5u);
+
+  // A name unknown to the store too: the usual 400 naming the scenario.
+  auto unknown = call_at(second.port, "POST", "/v1/classify?scenario=no-such-scenario", second.analyst, kGpu);
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(unknown.j()["error"]["fields"][0]["field"], "scenario");
+  // Loading is not installing: the store still has one install record of it.
+  EXPECT_EQ(fx().db->installed_scenarios().value().size(), 1u);
+  auto recs = fx().db->audit_records(1, 1000000);
+  EXPECT_EQ(std::count_if(recs->begin(), recs->end(),
+                          [](const store::AuditRecord& r) {
+                            return r.kind == "rules.install" && r.rule_set_id.find("+") != std::string::npos;
+                          }),
+            1);
+}
+
+TEST_P(AdminTest, AStoredScenarioThatIsNotValidHereIsRefusedWithTheReason) {
+  // Written straight into the store (as an instance with other rule files might have): valid TOML,
+  // but "nonsense" is no metric of the rules vocabulary.
+  store::RuleInstall install;
+  install.scenario = "broken-here";
+  install.rule_set_id = "+broken-here";
+  install.toml = R"toml([scenario]
+name = "broken-here"
+title = "a scenario this instance cannot compile"
+
+[entries."3A090.a".prongs."a.1"]
+all = [{ metric = "nonsense", op = ">=", value = 1 }]
+)toml";
+  ASSERT_TRUE(fx().db->record_rules_install("test", install));
+  auto c = call("POST", "/v1/classify?date=2025-06-01&scenario=broken-here", fx().analyst, kGpu);
+  ASSERT_EQ(c.status, 400) << c.body;
+  const std::string message = c.j()["error"]["message"];
+  EXPECT_NE(message.find("installed scenario 'broken-here'"), std::string::npos) << message;
+  EXPECT_NE(message.find("not valid with this instance's rules"), std::string::npos) << message;
+  EXPECT_EQ(c.j()["error"]["fields"][0]["field"], "scenario");
+  // Listing still works and leaves it out; the problem is logged once, not per request.
+  auto list = call("GET", "/v1/scenarios", fx().viewer);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.j()["scenarios"].size(), 4u) << list.body;
+  EXPECT_EQ(call("POST", "/v1/classify?scenario=broken-here", fx().analyst, kGpu).status, 400);
+  std::lock_guard lock(fx().log_mutex);
+  EXPECT_EQ(std::count_if(fx().log.begin(), fx().log.end(),
+                          [](const std::string& l) { return l.find("'broken-here'") != std::string::npos; }),
+            1);
+}
+
 // ---- what is recorded at start -----------------------------------------------------------------
 
 TEST_P(AdminTest, StartRecordsRuleVersionsAndProductsOnceUntilTheyChange) {
@@ -379,6 +457,52 @@ TEST_P(AdminTest, StartRecordsRuleVersionsAndProductsOnceUntilTheyChange) {
   EXPECT_EQ(fx().db->rule_versions().value().size(), 11u);
   EXPECT_EQ(count_kind("catalog.import"), 1);
   EXPECT_EQ(count_kind("rules.install"), 11);
+}
+
+TEST_P(AdminTest, ProductsAreStoredUnderTheCatalogsNamesAndOldRecordsStillRead) {
+  // A one-row catalog whose vendor publishes a TPP: 4000.
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv",
+                   "id,vendor,name,kind,datacenter,dense_tflops_fp8,die_area_mm2,tpp_published\n"
+                   "test-gpu,Acme,Test GPU,gpu,yes,100,500,4000\n");
+  auto with_catalog = [&](ServiceOptions& o) { o.catalog = dir + "/catalog.csv"; };
+  auto catalog_imports = [] {
+    auto recs = fx().db->audit_records(1, 1000000);
+    return std::count_if(recs->begin(), recs->end(),
+                         [](const store::AuditRecord& r) { return r.kind == "catalog.import"; });
+  };
+  const auto imports = catalog_imports();
+  Fixture second(spec(), with_catalog);
+  ASSERT_EQ(catalog_imports(), imports + 1);
+  auto stored = fx().db->get_product("test-gpu");
+  ASSERT_TRUE(stored && stored.value()) << "the product was not stored";
+  const json data = stored.value()->data;
+  EXPECT_EQ(data["tpp_published"], 4000.0) << data.dump();
+  EXPECT_FALSE(data.contains("tpp_declared")) << data.dump();
+  // The stored record is an item in the catalog's JSON form: it reads back as the same product.
+  std::string field;
+  auto item = io::item_from_json(data, field);
+  ASSERT_TRUE(item) << field << ": " << item.message();
+  EXPECT_EQ(item->tpp_declared, 4000.0);
+  EXPECT_EQ(item->die_area_mm2, 500.0);
+  EXPECT_EQ(item->vendor, "Acme");
+
+  // A record written by an earlier version, with the TPP under "tpp_declared": read as the same
+  // product, so the next start does not import the unchanged catalog again.
+  json old = data;
+  old["tpp_declared"] = old["tpp_published"];
+  old.erase("tpp_published");
+  ASSERT_TRUE(fx().db->put_products("test", {{"test-gpu", old}}));
+  const auto after_old = catalog_imports();
+  Fixture third(spec(), with_catalog);
+  EXPECT_EQ(catalog_imports(), after_old);
+  // A real change is still recorded.
+  test::write_file(dir + "/catalog.csv",
+                   "id,vendor,name,kind,datacenter,dense_tflops_fp8,die_area_mm2,tpp_published\n"
+                   "test-gpu,Acme,Test GPU,gpu,yes,100,500,4100\n");
+  Fixture fourth(spec(), with_catalog);
+  EXPECT_EQ(catalog_imports(), after_old + 1);
+  EXPECT_EQ(fx().db->get_product("test-gpu").value()->data["tpp_published"], 4100.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AdminTest, testing::backends(),

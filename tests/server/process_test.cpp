@@ -134,18 +134,7 @@ void expect_all_durable(const std::string& db_spec, const Load& load) {
 }
 
 // The process tests that use a store run once per backend, each on its own fresh store.
-class ServeProcess : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    std::string skip, error;
-    if (!db_.create(GetParam(), skip, error)) {
-      if (!error.empty()) FAIL() << error;
-      GTEST_SKIP() << skip;
-    }
-  }
-  void TearDown() override { db_.drop(); }
-  testing::TestDb db_;
-};
+class ServeProcess : public testing::BackendTest {};
 
 TEST_P(ServeProcess, SigkillUnderLoadLosesNoAcknowledgedDecision) {
   const std::string dir = test::temp_dir();

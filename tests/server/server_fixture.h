@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,8 @@ struct Fixture {
   std::vector<std::string> log;
   std::mutex log_mutex;
 
-  explicit Fixture(const std::string& spec) {
+  // `adjust` changes the service's options before it starts (limits, ...).
+  explicit Fixture(const std::string& spec, const std::function<void(ServiceOptions&)>& adjust = {}) {
     dir = test::temp_dir();
     auto opened = store::Store::open(spec);
     if (!opened) throw std::runtime_error(opened.message());
@@ -66,6 +68,7 @@ struct Fixture {
       std::lock_guard lock(log_mutex);
       log.push_back(line);
     };
+    if (adjust) adjust(o);
     auto s = Service::create(o, db);
     if (!s) throw std::runtime_error(s.message());
     service = std::shared_ptr<Service>(std::move(s).value());
@@ -102,25 +105,20 @@ inline Fixture* g_current = nullptr;  // the running test's server (tests run on
 inline Fixture& fx() { return *g_current; }
 
 // Every test runs once per backend ("sqlite", "postgresql") on its own fresh store and server.
-class ServerTest : public ::testing::TestWithParam<std::string> {
+class ServerTest : public BackendTest {
  protected:
   void SetUp() override {
-    std::string skip, error;
-    if (!db_.create(GetParam(), skip, error)) {
-      if (!error.empty()) FAIL() << error;
-      GTEST_SKIP() << skip;
-    }
-    fixture_ = std::make_unique<Fixture>(db_.spec);
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    fixture_ = std::make_unique<Fixture>(spec());
     g_current = fixture_.get();
   }
   void TearDown() override {
     g_current = nullptr;
     fixture_.reset();
-    db_.drop();
+    BackendTest::TearDown();
   }
-  const std::string& spec() const { return db_.spec; }
 
-  TestDb db_;
   std::unique_ptr<Fixture> fixture_;
 };
 

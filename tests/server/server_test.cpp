@@ -276,6 +276,10 @@ TEST_P(ServerTest, RulesScenariosAndLists) {
   json c = json::parse(cli.out);
   EXPECT_EQ(j["versions"], c["versions"]);
   EXPECT_EQ(j["scenarios"], c["scenarios"]);
+  // One renderer (io::rules_list_to_json): the same keys in the same order, not only the same values.
+  const auto ordered = nlohmann::ordered_json::parse(rules.body), cli_ordered = nlohmann::ordered_json::parse(cli.out);
+  EXPECT_EQ(ordered["versions"].dump(), cli_ordered["versions"].dump());
+  EXPECT_EQ(ordered["scenarios"].dump(), cli_ordered["scenarios"].dump());
   auto sc = call("GET", "/v1/scenarios", fx().viewer);
   ASSERT_EQ(sc.status, 200);
   EXPECT_EQ(sc.j()["scenarios"].size(), c["scenarios"].size());

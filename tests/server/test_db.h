@@ -81,6 +81,24 @@ class TestDb {
   std::string schema_;
 };
 
+// A test run once per backend (its parameter, "sqlite" or "postgresql") on a fresh database of its
+// own: SetUp creates it, or skips the test when the backend is not available in this run (fails when
+// it should be and cannot be set up); TearDown drops it.
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string skip, error;
+    if (!db_.create(GetParam(), skip, error)) {
+      if (!error.empty()) FAIL() << error;
+      GTEST_SKIP() << skip;
+    }
+  }
+  void TearDown() override { db_.drop(); }
+  const std::string& spec() const { return db_.spec; }
+
+  TestDb db_;
+};
+
 // A spec in single quotes for test::run_cli (a PostgreSQL URL holds '?' and '&').
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
