@@ -205,7 +205,7 @@ struct OpenOptions {
   // PASSIVE, never blocking writers) instead of inside whichever commit fills the log to 1000
   // pages, which then holds the write lock through two fsyncs and delays every decision queued
   // behind it. When writers keep the log from ever being fully copied, a checkpoint that waits for
-  // the in-process writers bounds it (> 16 MB). Ignored for PostgreSQL.
+  // the in-process writers bounds it (> 2 MB). Ignored for PostgreSQL.
   bool background_checkpoint = false;
 };
 
