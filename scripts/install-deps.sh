@@ -17,7 +17,8 @@ packages=(
   libcpp-httplib-dev                          # chipgate serve: HTTP/1.1 server (+ client in tests/server)
   libjemalloc-dev                             # chipgate's allocator: less CPU per request under serve's threads
   clang clang-format                          # libFuzzer targets; formatting check
-  python3                                     # benchmark data generator
+  python3                                     # benchmark data generator; README's list-upload example
+  curl                                        # README's HTTP examples; bench/server_wrk.sh readiness check
   chromium                                    # headless render test of the impact report HTML (tests/impact)
 )
 
