@@ -87,6 +87,14 @@ Status invalid(ApiError& error, std::vector<FieldError> fields, const char* what
   return fail<bool>(error, 400, "invalid_request", message, std::move(fields)).status();
 }
 
+// The "force" flag of a list import (either form): accept a sharp drop in the lists.
+void read_force(const nlohmann::json& value, bool& force, std::vector<FieldError>& problems) {
+  if (value.is_boolean())
+    force = value.get<bool>();
+  else
+    problems.push_back({"force", "must be true or false"});
+}
+
 }  // namespace
 
 nlohmann::ordered_json ApiError::to_json() const {
@@ -234,10 +242,7 @@ Result<ListImportRequest> parse_list_import_request(std::string_view body, const
   R req;
   for (const auto& [key, value] : j->items()) {
     if (key == "force") {
-      if (value.is_boolean())
-        req.force = value.get<bool>();
-      else
-        problems.push_back({"force", "must be true or false"});
+      read_force(value, req.force, problems);
       continue;
     }
     if (key != "paths") {
@@ -256,11 +261,7 @@ Result<ListImportRequest> parse_list_import_request(std::string_view body, const
     }
   }
   if (problems.empty() && req.paths.empty()) problems.push_back({"paths", "required"});
-  if (!problems.empty()) {
-    // The message is built before `problems` is moved (argument evaluation order is unspecified).
-    std::string message = "invalid list import: " + problems.front().field + ": " + problems.front().problem;
-    return fail<R>(error, 400, "invalid_request", std::move(message), std::move(problems));
-  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "list import");
   return req;
 }
 
@@ -273,10 +274,7 @@ Result<ListUploadRequest> parse_list_upload(nlohmann::json body, const Limits& l
   R req;
   for (auto& [key, value] : body.items()) {
     if (key == "force") {
-      if (value.is_boolean())
-        req.force = value.get<bool>();
-      else
-        problems.push_back({"force", "must be true or false"});
+      read_force(value, req.force, problems);
       continue;
     }
     if (key == "paths") {
@@ -353,11 +351,7 @@ Result<ListUploadRequest> parse_list_upload(nlohmann::json body, const Limits& l
     }
   }
   if (problems.empty() && req.files.empty()) problems.push_back({"files", "required"});
-  if (!problems.empty()) {
-    // The message is built before `problems` is moved (argument evaluation order is unspecified).
-    std::string message = "invalid list upload: " + problems.front().field + ": " + problems.front().problem;
-    return fail<R>(error, 400, "invalid_request", std::move(message), std::move(problems));
-  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "list upload");
   return req;
 }
 

@@ -174,24 +174,18 @@ TEST_P(ListUploadTest, BadContentIsRefusedNamingFileAndLineAndNothingIsRecorded)
 TEST_P(ListUploadTest, ASharpDropIsRefusedUnlessForced) {
   // "test-list" with 30 entries, then with 5: -83% is beyond the default policy (more than 10% fewer
   // entries of a list that had at least 20; data/screening/terms.toml [snapshot]).
-  auto list_of = [](int n) {
-    std::string body = R"({"list_id":"test-list","entities":[)";
-    for (int i = 0; i < n; ++i)
-      body += std::string(i ? "," : "") + R"({"name":"Widget Maker )" + std::to_string(i) + R"( Ltd","country":"XX"})";
-    return body + "]}";
-  };
-  auto full = call("POST", "/v1/lists", fx().admin, upload_body({{"full.json", list_of(30)}}));
+  auto full = call("POST", "/v1/lists", fx().admin, upload_body({{"full.json", widget_list(30)}}));
   ASSERT_EQ(full.status, 201) << full.body;
   EXPECT_EQ(full.j()["source_counts"]["test-list"], 30);
   const auto snapshots = snapshot_count();
-  auto cut = call("POST", "/v1/lists", fx().admin, upload_body({{"cut.json", list_of(5)}}));
+  auto cut = call("POST", "/v1/lists", fx().admin, upload_body({{"cut.json", widget_list(5)}}));
   ASSERT_EQ(cut.status, 409) << cut.body;
   EXPECT_EQ(cut.j()["error"]["code"], "sharp_drop");
   EXPECT_NE(cut.j()["error"]["message"].get<std::string>().find("test-list: 30 -> 5"), std::string::npos) << cut.body;
   EXPECT_EQ(cut.j()["error"]["fields"][0]["field"], "files");
   EXPECT_EQ(snapshot_count(), snapshots);  // nothing recorded
   EXPECT_TRUE(screened_as_match(fx().port, fx().analyst, "Widget Maker 17 Ltd")) << "the 30-entry list stays in use";
-  auto forced = call("POST", "/v1/lists", fx().admin, upload_body({{"cut.json", list_of(5)}}, true));
+  auto forced = call("POST", "/v1/lists", fx().admin, upload_body({{"cut.json", widget_list(5)}}, true));
   ASSERT_EQ(forced.status, 201) << forced.body;
   EXPECT_EQ(forced.j()["source_counts"]["test-list"], 5);
   EXPECT_EQ(forced.j()["details"]["forced"], true);

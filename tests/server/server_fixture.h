@@ -181,4 +181,13 @@ inline std::int64_t last_decision_id() {
   return found;
 }
 
+// A list file in the BIS JSON shape: "test-list" with `n` entries "Widget Maker <i> Ltd" (for the
+// sharp-drop tests: 30 entries, then 5, is beyond the default policy).
+inline std::string widget_list(int n) {
+  std::string body = R"({"list_id":"test-list","entities":[)";
+  for (int i = 0; i < n; ++i)
+    body += std::string(i ? "," : "") + R"({"name":"Widget Maker )" + std::to_string(i) + R"( Ltd","country":"XX"})";
+  return body + "]}";
+}
+
 }  // namespace chipgate::server::testing

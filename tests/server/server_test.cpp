@@ -317,15 +317,9 @@ TEST_P(ServerTest, AdminImportsListsAndScreeningUsesThem) {
 TEST_P(ServerTest, ListImportWithASharpDropIsRefusedUnlessForced) {
   // "test-list" with 30 entries, then with 5: -83% is beyond the default policy (more than 10% fewer
   // entries of a list that had at least 20; data/screening/terms.toml [snapshot]).
-  auto list_of = [](int n) {
-    std::string body = R"({"list_id":"test-list","entities":[)";
-    for (int i = 0; i < n; ++i)
-      body += std::string(i ? "," : "") + R"({"name":"Widget Maker )" + std::to_string(i) + R"( Ltd","country":"XX"})";
-    return body + "]}";
-  };
   const std::string dir = test::temp_dir();
-  test::write_file(dir + "/full.json", list_of(30));
-  test::write_file(dir + "/cut.json", list_of(5));
+  test::write_file(dir + "/full.json", widget_list(30));
+  test::write_file(dir + "/cut.json", widget_list(5));
   auto full = call("POST", "/v1/lists", fx().admin, R"({"paths":[")" + dir + R"(/full.json"]})");
   ASSERT_EQ(full.status, 201) << full.body;
   EXPECT_EQ(full.j()["source_counts"]["test-list"], 30);
