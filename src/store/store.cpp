@@ -4,7 +4,6 @@
 
 #include <openssl/rand.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -432,18 +431,21 @@ struct Store::Impl {
     const std::string time = now_utc();
     static const std::string insert_sql = std::string("INSERT INTO audit_log (") + kAuditColumns +
                                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    // The chain first: each record's id, the hash before it and its own hash.
     std::vector<std::int64_t> ids;
+    std::vector<std::string> prev_hashes, hashes;
     ids.reserve(events.size());
+    prev_hashes.reserve(events.size());
+    hashes.reserve(events.size());
+    for (const Prepared* e : events) {
+      ids.push_back(++id);
+      prev_hashes.push_back(prev_hash);
+      prev_hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
+                                  prev_hash, e->inputs, e->outputs});
+      hashes.push_back(prev_hash);
+    }
     if (spec.backend == db::Backend::postgresql && events.size() > 1) {
       // One statement for the whole batch: each statement is a round trip to the PostgreSQL server.
-      std::vector<std::string> hashes, prev_hashes;
-      for (const Prepared* e : events) {
-        ids.push_back(++id);
-        prev_hashes.push_back(prev_hash);
-        prev_hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
-                                    prev_hash, e->inputs, e->outputs});
-        hashes.push_back(prev_hash);
-      }
       auto column = [&](auto field) {
         std::vector<std::string_view> v;
         for (const Prepared* e : events) v.push_back(field(*e));
@@ -465,23 +467,17 @@ struct Store::Impl {
            column([](const Prepared& e) -> std::string_view { return e.list_snapshot_id; }),
            pg_text_array({prev_hashes.begin(), prev_hashes.end()}), pg_text_array({hashes.begin(), hashes.end()})});
       if (!ins) return R(ins.status());
-      auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {id, prev_hash});
-      if (!upd) return R(upd.status());
-      return ids;
-    }
-    for (const Prepared* e : events) {
-      ++id;
-      std::string hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
-                                         prev_hash, e->inputs, e->outputs});
-      // Views of the event's texts: bound without another copy of the (large) inputs and outputs.
-      auto ins = c.query(insert_sql,
-                         {id, std::string_view(time), std::string_view(e->actor), std::string_view(e->kind),
-                          std::string_view(e->inputs), std::string_view(e->outputs), std::string_view(e->rule_set_id),
-                          std::string_view(e->rule_set_hash), std::string_view(e->list_snapshot_id),
-                          std::string_view(prev_hash), std::string_view(hash)});
-      if (!ins) return R(ins.status());
-      ids.push_back(id);
-      prev_hash = std::move(hash);
+    } else {
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        const Prepared& e = *events[i];
+        // Views of the event's texts: bound without another copy of the (large) inputs and outputs.
+        auto ins = c.query(insert_sql,
+                           {ids[i], std::string_view(time), std::string_view(e.actor), std::string_view(e.kind),
+                            std::string_view(e.inputs), std::string_view(e.outputs), std::string_view(e.rule_set_id),
+                            std::string_view(e.rule_set_hash), std::string_view(e.list_snapshot_id),
+                            std::string_view(prev_hashes[i]), std::string_view(hashes[i])});
+        if (!ins) return R(ins.status());
+      }
     }
     auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {id, prev_hash});
     if (!upd) return R(upd.status());
