@@ -232,15 +232,13 @@ Result<ScreenRequest> parse_screen_request(std::string_view body, const Limits& 
   return req;
 }
 
-Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error) {
+Result<ListImportRequest> parse_list_import(const nlohmann::json& body, ApiError& error) {
   using R = ListImportRequest;
-  auto j = parse_json_body(body, limits, error);
-  if (!j) return j.status();
-  if (!j->is_object())
+  if (!body.is_object())
     return fail<R>(error, 400, "invalid_request", "the body must be a JSON object {\"paths\": [...]}");
   std::vector<FieldError> problems;
   R req;
-  for (const auto& [key, value] : j->items()) {
+  for (const auto& [key, value] : body.items()) {
     if (key == "force") {
       read_force(value, req.force, problems);
       continue;
@@ -263,6 +261,12 @@ Result<ListImportRequest> parse_list_import_request(std::string_view body, const
   if (problems.empty() && req.paths.empty()) problems.push_back({"paths", "required"});
   if (!problems.empty()) return invalid(error, std::move(problems), "list import");
   return req;
+}
+
+Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error) {
+  auto j = parse_json_body(body, limits, error);
+  if (!j) return j.status();
+  return parse_list_import(j.value(), error);
 }
 
 Result<ListUploadRequest> parse_list_upload(nlohmann::json body, const Limits& limits, ApiError& error) {

@@ -94,6 +94,8 @@ Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limi
 Result<ClassifyRequest> parse_classify_request(std::string_view body, const Limits& limits, ApiError& error);
 Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& limits, ApiError& error);
 Result<ScreenRequest> parse_screen_request(std::string_view body, const Limits& limits, ApiError& error);
+// The paths form of POST /v1/lists, {"paths": [...], "force": false}, from the parsed body or its text.
+Result<ListImportRequest> parse_list_import(const nlohmann::json& body, ApiError& error);
 Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error);
 // The inline form of POST /v1/lists, {"files": [{"name", "content"}, ...], "force": false}, from the
 // parsed body (the contents are moved out of it) or from the body text (max_list_upload_bytes applies).

@@ -577,15 +577,14 @@ Response Service::lists_get() {
 
 Response Service::lists_post(const Request& request, const std::string& actor) {
   // Two forms: {"paths": [...]} names files or folders on the server; {"files": [{"name", "content"}]}
-  // carries the files themselves (up to --max-list-upload-bytes). The body is parsed once for the
-  // latter; the small paths form is read again by its own parser.
+  // carries the files themselves (up to --max-list-upload-bytes). The body is parsed once for both.
   Limits upload = options_.limits;  // the caller is an admin (checked in handle())
   upload.max_body_bytes = std::max(upload.max_body_bytes, upload.max_list_upload_bytes);
   ApiError err;
   auto body = parse_json_body(request.body, upload, err);
   if (!body) return error_response(err);
   if (!body->is_object() || !body->contains("files")) {
-    auto req = parse_list_import_request(request.body, upload, err);
+    auto req = parse_list_import(body.value(), err);
     if (!req) return error_response(err);
     std::lock_guard lock(import_mutex_);
     return import_lists(options_.load_screener(req->paths), req->force, {{"paths", req->paths}}, req->paths, "paths",
