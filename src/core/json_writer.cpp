@@ -150,7 +150,8 @@ JsonWriter& JsonWriter::number(double v) {
   return *this;
 }
 
-JsonWriter& JsonWriter::integer(long long v) {
+template <typename Int>
+JsonWriter& JsonWriter::decimal(Int v) {
   before_value();
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -158,13 +159,9 @@ JsonWriter& JsonWriter::integer(long long v) {
   return *this;
 }
 
-JsonWriter& JsonWriter::unsigned_integer(unsigned long long v) {
-  before_value();
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
-  return *this;
-}
+JsonWriter& JsonWriter::integer(long long v) { return decimal(v); }
+
+JsonWriter& JsonWriter::unsigned_integer(unsigned long long v) { return decimal(v); }
 
 JsonWriter& JsonWriter::raw(std::string_view json_text) {
   before_value();

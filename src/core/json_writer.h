@@ -78,6 +78,8 @@ class JsonWriter {
   struct is_vector<std::vector<T, A>> : std::true_type {};
 
   void before_value();
+  template <typename Int>
+  JsonWriter& decimal(Int v);
 
   std::string& out_;
   // One flag per open container: does the next element need a comma before it?
