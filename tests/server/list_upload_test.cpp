@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "core/sha256.h"
+#include "io/catalog.h"
 #include "server_fixture.h"
 
 namespace chipgate::server {
@@ -20,11 +19,10 @@ using namespace testing;  // server_fixture.h
 
 class ListUploadTest : public ServerTest {};
 
+// A shared list file's text ("" when unreadable: the tests then fail on its size).
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = io::read_file(path);
+  return text ? std::move(text).value() : std::string();
 }
 
 std::string upload_body(const std::vector<std::pair<std::string, std::string>>& files, bool force = false) {
