@@ -368,7 +368,7 @@ TEST_P(ServerTest, MetricsCountRequestsByRouteAndStatus) {
 TEST_P(ServerTest, OpenApiServedDocumentIsTheRepositoryFile) {
   auto r = call("GET", "/openapi.json");  // public
   ASSERT_EQ(r.status, 200);
-  std::ifstream in(CHIPGATE_OPENAPI_JSON);
+  std::ifstream in(test::source_path("openapi/openapi.json"));
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(json::parse(r.body), json::parse(ss.str()));
@@ -377,7 +377,7 @@ TEST_P(ServerTest, OpenApiServedDocumentIsTheRepositoryFile) {
 
 TEST_P(ServerTest, OpenApiEveryRouteIsDocumentedAndEveryDocumentedRouteExists) {
   ASSERT_EQ(call("POST", "/v1/decide", fx().analyst, kOrderDe).status, 200);  // so that a decision exists
-  std::ifstream in(CHIPGATE_OPENAPI_JSON);
+  std::ifstream in(test::source_path("openapi/openapi.json"));
   const json doc = json::parse(in);
   std::set<std::pair<std::string, std::string>> documented, registered;
   for (const auto& [path, ops] : doc["paths"].items())
