@@ -6,6 +6,7 @@
 
 #include "classify/classifier.h"
 #include "cli/common.h"
+#include "core/bounded_file.h"
 #include "core/json_util.h"
 #include "io/catalog.h"
 #include "io/classification_output.h"
@@ -92,7 +93,7 @@ int run(const ClassifyOptions& o, const char* argv0) {
     if (!o.item_json.empty() || !o.item_file.empty()) {
       std::string text = o.item_json;
       if (!o.item_file.empty()) {
-        auto t = io::read_file(o.item_file);
+        auto t = read_bounded_file(o.item_file, input_limits::kItemJson);
         if (!t) {
           std::cerr << "chipgate: " << t.message() << "\n";
           return kExitFatal;

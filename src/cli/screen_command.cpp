@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
+#include "core/bounded_file.h"
 #include "io/catalog.h"
 #include "io/classification_output.h"
 #include "io/csv.h"
@@ -118,7 +119,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
   const std::string format = o.format.empty() ? (o.name.empty() ? "jsonl" : "table") : o.format;
 
   if (!o.compare.empty()) {
-    auto text = io::read_file(o.compare);
+    auto text = read_bounded_file(o.compare, input_limits::kNamePairs);
     if (!text) {
       std::cerr << "chipgate: --compare: " << text.message() << "\n";
       return kExitFatal;
@@ -255,7 +256,7 @@ int run_lists(const std::string& action, const ListsOptions& o, const char* argv
       return kExitFatal;
     }
     std::string manifest = path.value().substr(0, path.value().size() - 6) + ".manifest.json";
-    auto text = io::read_file(manifest);
+    auto text = read_bounded_file(manifest, input_limits::kSnapshotManifest);
     if (!text) {
       std::cerr << "chipgate: " << text.message() << "\n";
       return kExitFatal;

@@ -19,4 +19,9 @@ namespace chipgate {
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+// True when no array or object in `text` nests more than `max_depth` levels deep (brackets inside
+// strings do not count; the text need not be valid JSON). Checked before a whole file is parsed:
+// "[[[[..." costs the parser tens of bytes of tree per byte of input.
+bool json_nesting_within(std::string_view text, std::size_t max_depth);
+
 }  // namespace chipgate

@@ -2,12 +2,11 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
+#include "core/bounded_file.h"
 #include "core/json_util.h"
 #include "io/csv.h"
 
@@ -463,14 +462,16 @@ nlohmann::ordered_json item_to_json(const classify::Item& item) {
 Result<Catalog> parse_catalog_jsonl(std::string_view text) {
   Catalog catalog;
   std::unordered_map<std::string, std::size_t> seen;
+  LineSplitter lines(text);
+  std::string_view raw;
   std::size_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const std::string_view line =
-        trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
+  bool too_long = false;
+  while (lines.next(raw, line_no, too_long)) {
+    if (too_long) {
+      catalog.errors.push_back({line_no, "", "line longer than " + describe_byte_limit(lines.max_line_bytes())});
+      continue;
+    }
+    const std::string_view line = trim(raw);
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
@@ -516,17 +517,10 @@ void link_contained(Catalog& catalog) {
             [](const RowError& a, const RowError& b) { return a.row < b.row; });
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Result<std::string>::error(path + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Result<std::string>::error(path + ": read error");
-  return ss.str();
-}
+Result<std::string> read_file(const std::string& path) { return read_bounded_file(path, input_limits::kTable); }
 
 Result<Catalog> load_catalog(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_bounded_file(path, input_limits::kCatalog);
   if (!text) return text.status();
   const auto dot = path.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : path.substr(dot);

@@ -57,6 +57,8 @@ void add_item_parameters(const classify::Item& item, nlohmann::ordered_json& j);
 // unknown becomes a row error.
 void link_contained(Catalog& catalog);
 
+// A file of records read whole under the generic table limit (core/bounded_file.h). Readers of a
+// known kind of file call read_bounded_file with their own kind, so that errors name it.
 Result<std::string> read_file(const std::string& path);
 
 }  // namespace chipgate::io

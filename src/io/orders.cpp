@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "core/bounded_file.h"
 #include "core/json_util.h"
 #include "io/csv.h"
 
@@ -226,12 +227,16 @@ Result<license::OrderLine> order_line_from_json(const nlohmann::json& j, std::st
 
 Result<OrderBook> parse_orders_jsonl(std::string_view text) {
   OrderBook book;
-  std::size_t line_no = 0, pos = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const auto raw = trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
+  LineSplitter lines(text);
+  std::string_view line_text;
+  std::size_t line_no = 0;
+  bool too_long = false;
+  while (lines.next(line_text, line_no, too_long)) {
+    if (too_long) {
+      book.errors.push_back({line_no, "", "line longer than " + describe_byte_limit(lines.max_line_bytes())});
+      continue;
+    }
+    const auto raw = trim(line_text);
     if (raw.empty()) continue;
     auto j = nlohmann::json::parse(raw, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -251,7 +256,7 @@ Result<OrderBook> parse_orders_jsonl(std::string_view text) {
 }
 
 Result<OrderBook> load_orders(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_bounded_file(path, input_limits::kOrderBook);
   if (!text) return text.status();
   const auto dot = path.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : path.substr(dot);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/bounded_file.h"
 #include "core/sha256.h"
 #include "io/catalog.h"
 
@@ -46,7 +47,7 @@ Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load(const std::
   }
   std::vector<std::string> contents;
   for (const auto& f : files) {
-    auto text = io::read_file(f);
+    auto text = read_bounded_file(f, input_limits::kListFile);
     if (!text) return text.status();
     contents.push_back(std::move(text).value());
   }

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/bounded_file.h"
 #include "core/json_util.h"
 #include "core/sha256.h"
 #include "io/catalog.h"
@@ -182,13 +183,15 @@ struct Loader {
   }
 
   Status snapshot_jsonl(const std::string& path, std::string_view text) {
-    std::size_t line = 0, pos = 0;
-    while (pos < text.size()) {
-      std::size_t end = text.find('\n', pos);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view row = text.substr(pos, end - pos);
-      pos = end + 1;
-      ++line;
+    LineSplitter lines(text);
+    std::string_view row;
+    std::size_t line = 0;
+    bool too_long = false;
+    while (lines.next(row, line, too_long)) {
+      if (too_long) {
+        issue(path, line, "line longer than " + describe_byte_limit(lines.max_line_bytes()));
+        continue;
+      }
       if (trim(row).empty()) continue;
       json e = json::parse(row, nullptr, false);
       if (e.is_discarded() || !e.is_object()) {
@@ -543,6 +546,12 @@ Result<ListFormat> detect_format(const std::string& path, std::string_view text)
   const std::size_t first = t.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return R::error(path + ": not a list file: the file is empty");
   if (t[first] == '{' || t[first] == '[') {
+    // The published JSON layouts nest 4 levels; a deeper document is not a list, and parsing a
+    // deeply nested one costs far more memory than its size.
+    constexpr std::size_t kMaxJsonDepth = 64;
+    if (!json_nesting_within(t, kMaxJsonDepth))
+      return R::error(path + ": not a list file: JSON nested more than " + std::to_string(kMaxJsonDepth) +
+                      " levels deep");
     json j = json::parse(t, nullptr, false);
     if (!j.is_discarded()) {
       if (j.is_object() && j.contains("entities") && j["entities"].is_array()) return ListFormat::kNsfregJson;
@@ -611,7 +620,7 @@ Result<Snapshot> load_lists(const std::vector<std::string>& paths) {
   std::vector<std::string> contents;
   contents.reserve(files->size());
   for (const auto& f : files.value()) {
-    auto text = io::read_file(f);
+    auto text = read_bounded_file(f, input_limits::kListFile);
     if (!text) return text.status();
     contents.push_back(std::move(text).value());
   }
@@ -731,7 +740,7 @@ Result<std::string> stored_snapshot_path(const std::string& dir, const std::stri
   using R = Result<std::string>;
   std::string want = id;
   if (want.empty() || want == "latest") {
-    auto latest = io::read_file((fs::path(dir) / "latest").string());
+    auto latest = read_bounded_file((fs::path(dir) / "latest").string(), input_limits::kSnapshotManifest);
     if (!latest) return R::error(dir + ": no snapshot stored yet (no 'latest')");
     want = trim(latest.value());
   }
@@ -755,8 +764,9 @@ Result<std::string> store_snapshot(const Snapshot& s, const std::string& dir, co
   fs::create_directories(dir, ec);
   if (ec) return R::error(dir + ": cannot create: " + ec.message());
   const fs::path root(dir);
-  if (auto latest = io::read_file((root / "latest").string()); latest) {
-    auto manifest = io::read_file((root / (trim(latest.value()) + ".manifest.json")).string());
+  if (auto latest = read_bounded_file((root / "latest").string(), input_limits::kSnapshotManifest); latest) {
+    auto manifest =
+        read_bounded_file((root / (trim(latest.value()) + ".manifest.json")).string(), input_limits::kSnapshotManifest);
     if (!manifest) return R::error(dir + ": the latest snapshot's manifest is missing: " + manifest.message());
     json m = json::parse(manifest.value(), nullptr, false);
     if (m.is_discarded() || !m.contains("counts") || !m["counts"].is_object())

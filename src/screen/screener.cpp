@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/bounded_file.h"
 #include "core/json_util.h"
 #include "io/catalog.h"
 #include "io/csv.h"
@@ -701,7 +702,7 @@ struct Screener::Impl {
 // ---------------------------------------------------------------------------------------------
 
 Result<std::shared_ptr<const Terms>> load_terms(const std::string& path) {
-  auto text = io::read_file(path);
+  auto text = read_bounded_file(path, input_limits::kToml);
   if (!text) return Result<std::shared_ptr<const Terms>>::error("screening terms: " + text.message());
   return Terms::parse(text.value(), path);
 }
@@ -974,47 +975,48 @@ nlohmann::ordered_json result_to_json(const std::string& id, const ScreenResult&
   return j;
 }
 
-Result<PartyFile> load_parties(const std::string& path) {
-  auto text = io::read_file(path);
-  if (!text) return text.status();
-  PartyFile pf;
-  const std::string& t = text.value();
-  const auto first = t.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && t[first] == '{') {
-    std::size_t line = 0, pos = 0;
-    while (pos < t.size()) {
-      std::size_t end = t.find('\n', pos);
-      if (end == std::string::npos) end = t.size();
-      const std::string row = t.substr(pos, end - pos);
-      pos = end + 1;
-      ++line;
-      if (row.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto j = nlohmann::json::parse(row, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) {
-        pf.errors.push_back({path, line, "not a JSON object"});
-        continue;
-      }
-      Party p;
-      p.line = line;
-      auto str = [&](const char* key) -> std::string {
-        auto it = j.find(key);
-        if (it == j.end() || it->is_null()) return "";
-        if (it->is_string()) return it->get<std::string>();
-        if (it->is_number()) return it->dump();
-        return "";
-      };
-      p.id = str("id");
-      p.name = str("name");
-      p.country = str("country");
-      p.address = str("address");
-      if (p.id.empty()) {
-        pf.errors.push_back({path, line, "id: missing"});
-        continue;
-      }
-      pf.parties.push_back(std::move(p));
+namespace {
+
+// JSON Lines: one object per line with id, name[, country][, address].
+void parties_from_jsonl(const std::string& path, std::string_view t, PartyFile& pf) {
+  LineSplitter lines(t);
+  std::string_view row;
+  std::size_t line = 0;
+  bool too_long = false;
+  while (lines.next(row, line, too_long)) {
+    if (too_long) {
+      pf.errors.push_back({path, line, "line longer than " + describe_byte_limit(lines.max_line_bytes())});
+      continue;
     }
-    return pf;
+    if (row.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    auto j = nlohmann::json::parse(row, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      pf.errors.push_back({path, line, "not a JSON object"});
+      continue;
+    }
+    Party p;
+    p.line = line;
+    auto str = [&](const char* key) -> std::string {
+      auto it = j.find(key);
+      if (it == j.end() || it->is_null()) return "";
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_number()) return it->dump();
+      return "";
+    };
+    p.id = str("id");
+    p.name = str("name");
+    p.country = str("country");
+    p.address = str("address");
+    if (p.id.empty()) {
+      pf.errors.push_back({path, line, "id: missing"});
+      continue;
+    }
+    pf.parties.push_back(std::move(p));
   }
+}
+
+// CSV with a header row naming id and name (optional: country, address).
+Status parties_from_csv(const std::string& path, std::string_view t, PartyFile& pf) {
   io::CsvReader reader(t);
   io::CsvRecord rec;
   std::string err;
@@ -1037,9 +1039,8 @@ Result<PartyFile> load_parties(const std::string& path) {
         col[k] = i;
       }
       if (!col.count("id") || !col.count("name"))
-        return Result<PartyFile>::error(path +
-                                        ": line 1: the header must name the columns id and name (optional: "
-                                        "country, address)");
+        return Status::error(path +
+                             ": line 1: the header must name the columns id and name (optional: country, address)");
       continue;
     }
     auto get = [&](const char* k) -> std::string {
@@ -1058,8 +1059,27 @@ Result<PartyFile> load_parties(const std::string& path) {
     }
     pf.parties.push_back(std::move(p));
   }
-  if (!header_seen) return Result<PartyFile>::error(path + ": empty file");
+  if (!header_seen) return Status::error(path + ": empty file");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<PartyFile> parse_parties(const std::string& path, std::string_view text) {
+  PartyFile pf;
+  const auto first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  if (first != std::string_view::npos && text[first] == '{') {
+    parties_from_jsonl(path, text, pf);
+  } else if (Status s = parties_from_csv(path, text, pf); !s) {
+    return s;
+  }
   return pf;
+}
+
+Result<PartyFile> load_parties(const std::string& path) {
+  auto text = read_bounded_file(path, input_limits::kPartyBatch);
+  if (!text) return text.status();
+  return parse_parties(path, text.value());
 }
 
 std::vector<Change> rescreen(const std::vector<Party>& parties, const Screener& before, const Screener& after,

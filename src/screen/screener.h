@@ -99,6 +99,8 @@ struct PartyFile {
   std::vector<ImportIssue> errors;
 };
 Result<PartyFile> load_parties(const std::string& path);
+// The same for text already read; `path` names it in errors.
+Result<PartyFile> parse_parties(const std::string& path, std::string_view text);
 
 class Screener : public license::PartyScreener {
  public:
