@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include "core/toml_input.h"
 #include "rules/vocabulary.h"
 
 namespace chipgate::rules::detail {
@@ -611,24 +610,18 @@ Result<std::map<std::string, std::string>> read_country_file(const std::string& 
 }
 
 Result<RuleFile> read_rule_file(const std::string& path, const std::string& display_name) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Result<RuleFile>::error(display_name + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_rule_text(ss.str(), display_name);
+  auto bytes = read_bounded_file(path, input_limits::kToml);
+  if (!bytes) return bytes.status();
+  return parse_rule_text(std::move(bytes).value(), display_name);
 }
 
 Result<RuleFile> parse_rule_text(std::string bytes, const std::string& display_name) {
   RuleFile file;
   file.name = display_name;
   file.bytes = std::move(bytes);
-  try {
-    auto table = std::make_shared<toml::table>(toml::parse(file.bytes, display_name));
-    file.table = std::move(table);
-  } catch (const toml::parse_error& e) {
-    return Result<RuleFile>::error(display_name + ":" + std::to_string(e.source().begin.line) + ": " +
-                                   std::string(e.description()));
-  }
+  auto table = parse_toml(file.bytes, display_name);
+  if (!table) return table.status();
+  file.table = std::make_shared<toml::table>(std::move(table).value());
   return file;
 }
 

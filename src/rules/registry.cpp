@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/sha256.h"
+#include "core/toml_input.h"
 #include "rules/loader.h"
 
 namespace chipgate::rules {
@@ -39,7 +40,9 @@ struct Registry::Impl {
     auto rs = std::make_shared<RuleSet>();
     for (const auto* f : files) {
       // Re-parsed (cheap) so that its nodes can be moved into the merge with their line numbers.
-      toml::table patch = toml::parse(f->bytes, f->name);
+      auto parsed = parse_toml(f->bytes, f->name);
+      if (!parsed) return parsed.status();
+      toml::table patch = std::move(parsed).value();
       patch.erase("version");
       patch.erase("scenario");
       detail::merge_patch(merged, std::move(patch));

@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/bounded_file.h"
 #include "core/json_util.h"
-#include "io/catalog.h"
+#include "core/toml_input.h"
 #include "screen/similarity.h"
 
 namespace chipgate::screen {
@@ -71,12 +72,9 @@ Terms::~Terms() = default;
 
 Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const std::string& path) {
   using R = Result<std::shared_ptr<const Terms>>;
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    return R::error(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
-  }
+  auto parsed = parse_toml(text, path);
+  if (!parsed) return parsed.status();
+  const toml::table root = std::move(parsed).value();
   auto t = std::make_shared<Terms>();
   UErrorCode status = U_ZERO_ERROR;
   t->translit_.reset(icu::Transliterator::createInstance(icu::UnicodeString::fromUTF8("NFKC; Any-Latin; Latin-ASCII"),
@@ -234,22 +232,19 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
     if (auto iso = c->get("iso_file"); iso && iso->is_string()) {
       const std::string iso_path =
           (std::filesystem::path(path).parent_path() / iso->value<std::string>().value()).lexically_normal().string();
-      auto bytes = io::read_file(iso_path);
+      auto bytes = read_bounded_file(iso_path, input_limits::kToml);
       if (!bytes) return R::error(path + ": countries.iso_file: " + bytes.message());
-      try {
-        toml::table iso_root = toml::parse(bytes.value(), iso_path);
-        if (const toml::table* list = iso_root["countries"].as_table())
-          for (auto&& [code, name] : *list) {
-            const std::string cc(code.str());
-            t->countries_[cc] = cc;
-            if (auto n = name.value<std::string>()) {
-              auto ascii = t->to_ascii(*n);
-              if (ascii) t->countries_[squash(ascii.value())] = cc;
-            }
+      auto iso_root = parse_toml(bytes.value(), iso_path);
+      if (!iso_root) return iso_root.status();
+      if (const toml::table* list = iso_root.value()["countries"].as_table())
+        for (auto&& [code, name] : *list) {
+          const std::string cc(code.str());
+          t->countries_[cc] = cc;
+          if (auto n = name.value<std::string>()) {
+            auto ascii = t->to_ascii(*n);
+            if (ascii) t->countries_[squash(ascii.value())] = cc;
           }
-      } catch (const toml::parse_error& e) {
-        return R::error(iso_path + ": " + std::string(e.description()));
-      }
+        }
     }
     if (const toml::table* same = (*c)["same_as"].as_table())
       for (auto&& [code, to] : *same)
@@ -262,14 +257,11 @@ Result<std::shared_ptr<const Terms>> Terms::parse(std::string_view text, const s
     if (auto f = al->get("zh_file"); f && f->is_string()) {
       const std::string file =
           (std::filesystem::path(path).parent_path() / f->value<std::string>().value()).lexically_normal().string();
-      auto bytes = io::read_file(file);
+      auto bytes = read_bounded_file(file, input_limits::kToml);
       if (!bytes) return R::error(path + ": aliases.zh_file: " + bytes.message());
-      toml::table aroot;
-      try {
-        aroot = toml::parse(bytes.value(), file);
-      } catch (const toml::parse_error& e) {
-        return R::error(file + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
-      }
+      auto parsed_aliases = parse_toml(bytes.value(), file);
+      if (!parsed_aliases) return parsed_aliases.status();
+      const toml::table aroot = std::move(parsed_aliases).value();
       const toml::array* ents = aroot["entity"].as_array();
       if (!ents) return R::error(file + ": no [[entity]] tables");
       for (const auto& node : *ents) {

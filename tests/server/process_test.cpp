@@ -181,6 +181,43 @@ TEST_P(ServeProcess, SigtermFinishesInFlightRequestsAndExitsZero) {
 INSTANTIATE_TEST_SUITE_P(Backends, ServeProcess, testing::backends(),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
+// A 100 KB scenario whose table header has 50,000 dotted parts once crashed the server (SIGSEGV inside
+// the TOML library). It is refused as invalid TOML before parsing, and the server goes on serving.
+TEST(ServeInput, ScenarioWithFiftyThousandPartHeaderIsRefusedAndTheServerStaysUp) {
+  const std::string dir = test::temp_dir();
+  const std::string spec = "sqlite:" + dir + "/chipgate.db";
+  std::string key;
+  {
+    auto db = store::Store::open(spec);
+    ASSERT_TRUE(db) << db.message();
+    auto k = db.value()->create_key("test", store::Role::admin, "admin", std::nullopt);
+    ASSERT_TRUE(k) << k.message();
+    key = k->secret;
+  }
+  ServerProcess server;
+  ASSERT_TRUE(server.start(dir, spec)) << server.err();
+  std::string body = "[a";
+  for (int i = 1; i < 50000; ++i) body += ".a";
+  body += "]\n";
+  ASSERT_EQ(body.size(), 100002u);
+  httplib::Client c("127.0.0.1", server.port);
+  c.set_read_timeout(60, 0);
+  auto r = c.Post("/v1/scenarios", httplib::Headers{{"Authorization", "Bearer " + key}}, body, "application/toml");
+  ASSERT_TRUE(r) << "no answer: " << httplib::to_string(r.error()) << "\n" << server.err();
+  EXPECT_EQ(r->status, 400) << r->body;
+  const json j = json::parse(r->body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r->body;
+  EXPECT_EQ(j["error"]["code"], "invalid_toml");
+  EXPECT_EQ(j["error"]["message"], "scenario:1: table header or key with more than 16 dotted parts");
+  EXPECT_EQ(j["error"]["fields"][0]["line"], 1);
+  auto health = c.Get("/healthz");
+  ASSERT_TRUE(health) << server.err();
+  EXPECT_EQ(health->status, 200);
+  ASSERT_EQ(kill(server.pid, SIGTERM), 0);
+  const int status = server.wait_exit();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.err();
+}
+
 TEST(ServeStartup, BadDbSpecIsAClearStartupError) {
   auto r = test::run_cli("serve --port 0 --db postgresql://127.0.0.1:1/nonexistent --rules " + test::rules_dir());
   EXPECT_EQ(r.exit_code, 2);
