@@ -8,6 +8,7 @@
 
 #include "core/json_util.h"
 #include "io/classification_output.h"
+#include "io/csv.h"
 
 namespace chipgate::impact {
 
@@ -236,9 +237,29 @@ void write_json(std::ostream& out, const ImpactReport& r, std::string_view order
 }
 
 void write_products_csv(std::ostream& out, const ImpactReport& r) {
-  out << "id,name,kind,before_status,before_eccn,before_license_required,after_status,after_eccn,"
-         "after_license_required,changed,transition,tpp,pd,memory_bw_gbs,memory_gb,train_tflops,"
-         "decode_tokens_per_s,decode_bound,fits,assessed,missing\n";
+  std::string buf;
+  io::CsvWriter w(buf);
+  w.row({"id",
+         "name",
+         "kind",
+         "before_status",
+         "before_eccn",
+         "before_license_required",
+         "after_status",
+         "after_eccn",
+         "after_license_required",
+         "changed",
+         "transition",
+         "tpp",
+         "pd",
+         "memory_bw_gbs",
+         "memory_gb",
+         "train_tflops",
+         "decode_tokens_per_s",
+         "decode_bound",
+         "fits",
+         "assessed",
+         "missing"});
   auto num = [](const std::optional<double>& v) { return v ? number_text(*v) : std::string(); };
   auto lr = [](const Outcome& o) { return o.license_required ? (*o.license_required ? "yes" : "no") : "undetermined"; };
   auto eccn = [](const Outcome& o) {
@@ -250,39 +271,42 @@ void write_products_csv(std::ostream& out, const ImpactReport& r) {
     const auto& c = p.capability;
     std::string missing;
     for (const auto& m : c.missing) missing += (missing.empty() ? "" : ";") + m;
-    out << io::csv_escape(p.item->id) << ',' << io::csv_escape(p.item->name) << ','
-        << rules::item_kind_name(p.item->kind) << ',' << classify::status_name(p.before.status) << ','
-        << io::csv_escape(eccn(p.before)) << ',' << lr(p.before) << ',' << classify::status_name(p.after.status) << ','
-        << io::csv_escape(eccn(p.after)) << ',' << lr(p.after) << ',' << (p.changed ? "yes" : "no") << ','
-        << transition_name(p.move) << ',' << num(c.tpp) << ',' << num(c.pd) << ',' << num(c.memory_bw_gbs) << ','
-        << num(c.memory_gb) << ',' << num(c.train_tflops) << ',' << num(c.decode_tokens_per_s) << ',' << c.decode_bound
-        << ',' << (c.fits ? (*c.fits ? "yes" : "no") : "") << ',' << (c.assessed() ? "yes" : "no") << ','
-        << io::csv_escape(missing) << '\n';
+    w.cell(p.item->id).cell(p.item->name).cell(rules::item_kind_name(p.item->kind));
+    w.cell(classify::status_name(p.before.status)).cell(eccn(p.before)).cell(lr(p.before));
+    w.cell(classify::status_name(p.after.status)).cell(eccn(p.after)).cell(lr(p.after));
+    w.cell(p.changed ? "yes" : "no").cell(transition_name(p.move));
+    w.cell(num(c.tpp)).cell(num(c.pd)).cell(num(c.memory_bw_gbs)).cell(num(c.memory_gb)).cell(num(c.train_tflops));
+    w.cell(num(c.decode_tokens_per_s)).cell(c.decode_bound);
+    w.cell(c.fits ? (*c.fits ? "yes" : "no") : "").cell(c.assessed() ? "yes" : "no").cell(missing);
+    w.end_row();
   }
+  out << buf;
 }
 
 void write_orders_csv(std::ostream& out, const ImpactReport& r) {
-  out << "order_id,line,row,product_id,ship_to,quantity,value_usd,before_eccn,before_license_required,"
-         "after_eccn,after_license_required,changed,transition\n";
+  std::string buf;
+  io::CsvWriter w(buf);
+  w.row({"order_id", "line", "row", "product_id", "ship_to", "quantity", "value_usd", "before_eccn",
+         "before_license_required", "after_eccn", "after_license_required", "changed", "transition"});
+  out << buf;
   if (!r.has_orders) return;
   auto lr = [](const Outcome& o) { return o.license_required ? (*o.license_required ? "yes" : "no") : "undetermined"; };
-  std::vector<std::string> eccns;
+  std::vector<std::string> eccns;  // per outcome, joined once: many lines share an outcome
   for (const auto& o : r.order_outcomes) {
     std::string s;
     for (const auto& e : o.eccns) s += (s.empty() ? "" : ";") + e;
-    eccns.push_back(io::csv_escape(s));
+    eccns.push_back(std::move(s));
   }
-  std::string buf;
   for (const auto& oi : r.orders) {
     const Outcome& b = r.order_outcomes[oi.before];
     const Outcome& a = r.order_outcomes[oi.after];
     const auto& row = r.book->lines[oi.row_index];
     buf.clear();
-    buf += io::csv_escape(row.line.order_id) + ',' + io::csv_escape(row.line.line) + ',' + std::to_string(row.row) +
-           ',' + io::csv_escape(row.line.product_id) + ',' + io::csv_escape(row.line.ship_to) + ',' +
-           number_text(row.line.quantity) + ',' + number_text(row.line.value_usd) + ',' + eccns[oi.before] + ',' +
-           lr(b) + ',' + eccns[oi.after] + ',' + lr(a) + ',' + (b.same_as(a) ? "no" : "yes") + ',' +
-           transition_name(transition(b, a)) + '\n';
+    w.cell(row.line.order_id).cell(row.line.line).cell(std::to_string(row.row)).cell(row.line.product_id);
+    w.cell(row.line.ship_to).cell(number_text(row.line.quantity)).cell(number_text(row.line.value_usd));
+    w.cell(eccns[oi.before]).cell(lr(b)).cell(eccns[oi.after]).cell(lr(a)).cell(b.same_as(a) ? "no" : "yes");
+    w.cell(transition_name(transition(b, a)));
+    w.end_row();
     out << buf;
   }
 }

@@ -4,6 +4,7 @@
 
 #include "core/json_util.h"
 #include "io/catalog.h"
+#include "io/csv.h"
 
 namespace chipgate::io {
 
@@ -371,17 +372,11 @@ std::string trace_to_text(const json& trace) {
   return out;
 }
 
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
+std::string classification_csv_header() {
+  std::string out;
+  CsvWriter(out).row({"id", "date", "status", "eccn", "candidates", "missing", "tpp", "pd", "mbd", "rules"});
+  return out;
 }
-
-std::string classification_csv_header() { return "id,date,status,eccn,candidates,missing,tpp,pd,mbd,rules\n"; }
 
 std::string classification_csv_row(const Item& item, const Classification& c) {
   auto join = [](const std::vector<std::string>& v) {
@@ -390,10 +385,14 @@ std::string classification_csv_row(const Item& item, const Classification& c) {
     return s;
   };
   auto num = [](const std::optional<double>& v) { return v ? format_fixed(*v, 4) : std::string(); };
-  return csv_escape(item.id) + "," + c.date.to_string() + "," + classify::status_name(c.status) + "," +
-         csv_escape(join(c.eccns)) + "," + csv_escape(join(c.candidates)) + "," + csv_escape(join(c.missing)) + "," +
-         num(c.metrics.tpp) + "," + num(c.metrics.pd) + "," + num(c.metrics.mbd) + "," +
-         csv_escape(c.rules ? c.rules->label() : "") + "\n";
+  std::string out;
+  CsvWriter w(out);
+  w.cell(item.id).cell(c.date.to_string()).cell(classify::status_name(c.status));
+  w.cell(join(c.eccns)).cell(join(c.candidates)).cell(join(c.missing));
+  w.cell(num(c.metrics.tpp)).cell(num(c.metrics.pd)).cell(num(c.metrics.mbd));
+  w.cell(c.rules ? c.rules->label() : "");
+  w.end_row();
+  return out;
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {

@@ -20,12 +20,9 @@ nlohmann::ordered_json trace_to_json(const classify::Item& item, const classify:
 // The trace as indented lines for people.
 std::string trace_to_text(const nlohmann::ordered_json& trace);
 
-// CSV output.
+// CSV output (through io::CsvWriter: quoted and neutralised against formulas).
 std::string classification_csv_header();
 std::string classification_csv_row(const classify::Item& item, const classify::Classification& c);
-
-// Quotes a CSV field when needed.
-std::string csv_escape(const std::string& s);
 
 // Fixed-width console table; rows are vectors of cells, the first row is the header.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);

@@ -150,4 +150,90 @@ CsvStatus CsvReader::next(CsvRecord& record, std::string& error) {
   return CsvStatus::kRecord;
 }
 
+namespace {
+
+// "-12", "4800", "0.5", "-1.25e-3", ".5": an optional minus sign, digits with at most one point, an
+// optional exponent. Anything else (a "+", a second sign, "1-2", "-A1") is not a plain number.
+bool is_plain_number(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  std::size_t digits = 0;
+  bool point = false;
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      ++digits;
+    } else if (s[i] == '.' && !point) {
+      point = true;
+    } else {
+      break;
+    }
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    std::size_t exp_digits = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool starts_like_formula(std::string_view s) {
+  if (s.empty()) return false;
+  switch (s.front()) {
+    case '=':
+    case '+':
+    case '-':
+    case '@':
+    case '\t':
+    case '\r':
+      return !is_plain_number(s);
+    default:
+      return false;
+  }
+}
+
+void append_cell(std::string& out, std::string_view value) {
+  const bool formula = starts_like_formula(value);
+  const bool quote = value.find_first_of(",\"\n\r") != std::string_view::npos;
+  if (!formula && !quote) {
+    out += value;
+    return;
+  }
+  if (quote) out += '"';
+  if (formula) out += '\'';
+  for (const char ch : value) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  if (quote) out += '"';
+}
+
+}  // namespace
+
+std::string csv_cell(std::string_view value) {
+  std::string out;
+  append_cell(out, value);
+  return out;
+}
+
+CsvWriter& CsvWriter::cell(std::string_view value) {
+  if (in_row_) out_ += ',';
+  in_row_ = true;
+  append_cell(out_, value);
+  return *this;
+}
+
+CsvWriter& CsvWriter::row(std::initializer_list<std::string_view> cells) {
+  for (const std::string_view c : cells) cell(c);
+  end_row();
+  return *this;
+}
+
+void CsvWriter::end_row() {
+  out_ += '\n';
+  in_row_ = false;
+}
+
 }  // namespace chipgate::io

@@ -1,11 +1,13 @@
-// RFC 4180 CSV reader, streaming over an in-memory buffer.
+// RFC 4180 CSV: a reader streaming over an in-memory buffer, and the one writer of every CSV
+// chipgate produces.
 //
-// Used for product catalogs (../shared/data/accelerators.csv layout), order books and the published
+// The reader is used for product catalogs (../shared/data/accelerators.csv layout), order books and the published
 // list formats (OFAC legacy CSV, trade.gov CSL). It never throws and never stops at a bad record:
 // a malformed record is reported with its line number and the reader resumes at the next line.
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,30 @@ class CsvReader {
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
   char delimiter_;
+};
+
+// One CSV cell as written: RFC 4180 quoting (when the value holds a comma, a quote or a line end)
+// and formula neutralisation. A spreadsheet that opens the file runs a cell beginning with '=',
+// '+', '-' or '@' as a formula, and some importers drop a leading tab or CR first (OWASP, "CSV
+// Injection"). Order ids, product ids and party and list names come from users and published lists,
+// so such a cell is written with a leading apostrophe ('=HYPERLINK(...) is shown as text). A cell
+// that is a plain decimal number ("-12.5", "4800", "1e-3") cannot be a formula and is written
+// unchanged, so that numbers, negative ones included, stay numbers.
+std::string csv_cell(std::string_view value);
+
+// Writes rows of cells (each through csv_cell) with LF line ends. Every CSV output (classify,
+// decide, impact, and any export) goes through this class, so that no cell escapes the rules above.
+class CsvWriter {
+ public:
+  explicit CsvWriter(std::string& out) : out_(out) {}
+  CsvWriter& cell(std::string_view value);
+  // A whole row (a header, typically).
+  CsvWriter& row(std::initializer_list<std::string_view> cells);
+  void end_row();
+
+ private:
+  std::string& out_;
+  bool in_row_ = false;
 };
 
 }  // namespace chipgate::io

@@ -3,6 +3,7 @@
 #include "core/json_util.h"
 #include "core/json_writer.h"
 #include "io/classification_output.h"
+#include "io/csv.h"
 
 namespace chipgate::io {
 
@@ -203,7 +204,10 @@ json decision_to_json(const license::OrderLine& line, const license::Decision& d
 }
 
 std::string decision_csv_header() {
-  return "order_id,line,date,product_id,eccn,license_required,review_policy,exceptions,reasons,parties,rules\n";
+  std::string out;
+  CsvWriter(out).row({"order_id", "line", "date", "product_id", "eccn", "license_required", "review_policy",
+                      "exceptions", "reasons", "parties", "rules"});
+  return out;
 }
 
 std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d) {
@@ -217,11 +221,15 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
   for (const auto* e : d.exceptions) exceptions.push_back(e->id);
   for (const auto& p : d.parties) parties.push_back(p.name + " (" + p.list + ")");
   const std::string req = !d.license_required ? "undetermined" : *d.license_required ? "true" : "false";
-  return csv_escape(line.order_id) + "," + csv_escape(line.line) + "," + d.date.to_string() + "," +
-         csv_escape(line.product_id) + "," + csv_escape(join(d.classification.eccns, ";")) + "," + req + "," +
-         (d.review_policy ? rules::review_policy_code(*d.review_policy) : "") + "," +
-         csv_escape(join(exceptions, ";")) + "," + csv_escape(join(reasons, " | ")) + "," +
-         csv_escape(join(parties, "; ")) + "," + csv_escape(d.rules ? d.rules->label() : "") + "\n";
+  std::string out;
+  CsvWriter w(out);
+  w.cell(line.order_id).cell(line.line).cell(d.date.to_string()).cell(line.product_id);
+  w.cell(join(d.classification.eccns, ";")).cell(req);
+  w.cell(d.review_policy ? rules::review_policy_code(*d.review_policy) : "");
+  w.cell(join(exceptions, ";")).cell(join(reasons, " | ")).cell(join(parties, "; "));
+  w.cell(d.rules ? d.rules->label() : "");
+  w.end_row();
+  return out;
 }
 
 json shipment_to_json(const license::ShipmentOutcome& s) {
