@@ -15,6 +15,7 @@ namespace chipgate::test {
 std::string rules_dir() { return std::string(CHIPGATE_SOURCE_DIR) + "/rules/us-ear"; }
 std::string shared_data(const std::string& relative) { return std::string(CHIPGATE_SHARED_DATA_DIR) + "/" + relative; }
 std::string source_path(const std::string& relative) { return std::string(CHIPGATE_SOURCE_DIR) + "/" + relative; }
+std::string cli_path() { return CHIPGATE_CLI; }
 
 std::shared_ptr<rules::Registry> registry() {
   static std::shared_ptr<rules::Registry> reg = [] {
@@ -50,7 +51,7 @@ CommandResult run_cli(const std::string& args, const std::string& stdin_text) {
   const std::string dir = temp_dir();
   const std::string in = dir + "/stdin", out = dir + "/stdout", err = dir + "/stderr";
   write_file(in, stdin_text);
-  const std::string cmd = std::string(CHIPGATE_CLI) + " " + args + " <" + in + " >" + out + " 2>" + err;
+  const std::string cmd = cli_path() + " " + args + " <" + in + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
