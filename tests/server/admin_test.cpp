@@ -58,7 +58,8 @@ when = [
 ]
 )toml";
 
-// A datacenter GPU with 1979 dense FP8 TFLOPS: TPP = 1979 x 8 bits x 2 = 31664. That is >= 4800
+// A datacenter GPU with 1979 dense FP8 TFLOPS: TPP = 1979 x 8 bits = 15832 (dense TFLOPS already count
+// both operations of a multiply-accumulate, the rule's 2 x MacTOPS). That is >= 4800
 // (3A090.a.1 of every version since 2023-11-17: controlled) but < 40000 (the scenario's line), and
 // with a.2 and 3A090.b removed nothing else can catch it: not controlled under the scenario.
 const std::string kGpu = R"({"id":"x","kind":"gpu","datacenter":true,"rates":{"fp8":1979},"die_area_mm2":814})";
@@ -227,7 +228,7 @@ TEST_P(AdminTest, InstalledScenarioIsStoredAuditedAndUsableAtOnce) {
   EXPECT_EQ(stored->front().toml, kScenario);
   EXPECT_EQ(stored->front().toml_sha256, out["toml_sha256"]);
 
-  // Usable at once: TPP 31664 < 40000, so no longer controlled under the scenario.
+  // Usable at once: TPP 15832 < 40000, so no longer controlled under the scenario.
   auto c = call("POST", "/v1/classify?date=2025-06-01&scenario=tpp-40000", fx().analyst, kGpu);
   ASSERT_EQ(c.status, 200) << c.body;
   EXPECT_EQ(c.j()["status"], "not_controlled") << c.body;
@@ -361,7 +362,7 @@ TEST_P(AdminTest, AScenarioInstalledThroughOneRunningInstanceIsUsedByAnotherWith
   ASSERT_EQ(call("POST", "/v1/scenarios", fx().admin, kScenario, "application/toml").status, 201);
 
   // The second instance has not restarted: a request naming the scenario loads it from the store.
-  // TPP 31664 < 40000 (kGpu): not controlled under the scenario.
+  // TPP 15832 < 40000 (kGpu): not controlled under the scenario.
   auto c = call_at(second.port, "POST", classify, second.analyst, kGpu);
   ASSERT_EQ(c.status, 200) << c.body;
   EXPECT_EQ(c.j()["status"], "not_controlled") << c.body;

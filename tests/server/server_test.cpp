@@ -240,14 +240,15 @@ TEST_P(ServerTest, ClassifyEqualsTheCli) {
   ASSERT_TRUE(j["decision_id"].is_number_integer());
   j.erase("decision_id");
   EXPECT_EQ(j, json::parse(cli.out));
-  // 1979 TFLOPS FP8 x 8 bits x 2 = TPP 31664 >= 4800: 3A090.a.
+  // 1979 dense TFLOPS FP8 x 8 bits = TPP 15832 >= 4800: 3A090.a. (Dense TFLOPS already count both
+  // operations of a multiply-accumulate: they are the rule's 2 x MacTOPS.)
   EXPECT_EQ(j["status"], "controlled");
 
   auto batch = call("POST", "/v1/classify?date=2025-06-01", fx().analyst,
                     "[" + item + R"(,{"id":"y","kind":"gpu","datacenter":false,"rates":{"int8":10}}])");
   ASSERT_EQ(batch.status, 200) << batch.body;
   ASSERT_EQ(batch.j().size(), 2u);
-  EXPECT_EQ(batch.j()[1]["status"], "not_controlled");  // TPP 10 x 8 x 2 = 160, far below every threshold
+  EXPECT_EQ(batch.j()[1]["status"], "not_controlled");  // TPP 10 x 8 = 80, far below every threshold
 }
 
 TEST_P(ServerTest, ScreenFindsAListedPartyAndClearsAnUnlistedOne) {
