@@ -1,4 +1,4 @@
-// libFuzzer target for restricted-party list ingestion and the name normaliser (issue 4): any bytes,
+// libFuzzer target for restricted-party list ingestion and the name normaliser: any bytes,
 // under any of the published file names, must either load as a list (with bad rows reported) or be
 // refused with a message; and any bytes as a party name must be screened or refused, never crash.
 #include <cstddef>
