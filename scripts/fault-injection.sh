@@ -62,7 +62,7 @@ trap cleanup EXIT
 # ---- helpers ----------------------------------------------------------------------------------
 
 report() {  # case verdict checked found detail
-  printf '%-14s %-8s acknowledged checked %-7s found %-7s %s\n' "$1" "$2" "$3" "$4" "$5"
+  printf '%-18s %-8s acknowledged checked %-7s found %-7s %s\n' "$1" "$2" "$3" "$4" "$5"
   [ "$2" = FAILED ] && failed=1
   return 0
 }
