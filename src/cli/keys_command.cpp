@@ -16,8 +16,10 @@ std::string cli_actor() {
   return std::string("cli:") + (user && *user ? user : "local");
 }
 
-Result<std::unique_ptr<store::Store>> open_store(const std::string& db_flag) {
-  auto st = store::Store::open(db_flag.empty() ? store::Store::default_spec() : db_flag);
+Result<std::unique_ptr<store::Store>> open_store(const std::string& db_flag, store::OpenOptions::Mode mode) {
+  store::OpenOptions options;
+  options.mode = mode;
+  auto st = store::Store::open(db_flag.empty() ? store::Store::default_spec() : db_flag, options);
   if (!st) return Result<std::unique_ptr<store::Store>>::error("--db: " + st.message());
   return st;
 }
@@ -48,6 +50,11 @@ int create(const KeysOptions& o) {
     }
     expires = d.value();
   }
+  // The rule the API applies too (store::check_key_expiry), checked before a database is opened.
+  if (Status s = store::check_key_expiry(expires); !s) {
+    std::cerr << "chipgate: --" << s.message() << "\n";
+    return kExitFatal;
+  }
   auto st = open_store(o.db);
   if (!st) {
     std::cerr << "chipgate: " << st.message() << "\n";
@@ -69,7 +76,7 @@ int create(const KeysOptions& o) {
 }
 
 int list(const KeysOptions& o) {
-  auto st = open_store(o.db);
+  auto st = open_store(o.db, store::OpenOptions::Mode::kReadOnly);
   if (!st) {
     std::cerr << "chipgate: " << st.message() << "\n";
     return kExitFatal;
@@ -100,7 +107,7 @@ int list(const KeysOptions& o) {
 }
 
 int revoke(const KeysOptions& o) {
-  auto st = open_store(o.db);
+  auto st = open_store(o.db, store::OpenOptions::Mode::kExisting);
   if (!st) {
     std::cerr << "chipgate: " << st.message() << "\n";
     return kExitFatal;

@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "io/classification_output.h"
 #include "screen/screener.h"
+#include "server/head_publisher.h"
 #include "server/http_server.h"
 #include "server/service.h"
 #include "store/store.h"
@@ -38,7 +39,15 @@ struct ServeOptions {
   std::string terms;
   std::int64_t key_cache_ms = 2000;
   std::int64_t commit_delay_us = 200;
+  std::string publish_head;  // file or URL for signed anchors of the audit head
+  std::string publish_every = "5m";
+  std::string head_key;
 };
+
+// How long one store statement may take in the server (OpenOptions::statement_timeout_ms): a request
+// waiting longer for the store (a PostgreSQL server that is stopped or frozen, a lock held elsewhere)
+// is answered 503 and nothing is acknowledged; 5 s is far beyond a healthy commit (~1 ms).
+constexpr std::int64_t kStoreStatementTimeoutMs = 5000;
 
 int run(const ServeOptions& o, const char* argv0) {
   // SIGTERM/SIGINT are taken by a waiting thread (below) rather than a handler: blocked here, before
@@ -55,6 +64,7 @@ int run(const ServeOptions& o, const char* argv0) {
   store_options.key_cache_ms = o.key_cache_ms;
   store_options.group_commit_delay_us = o.commit_delay_us;
   store_options.background_checkpoint = true;
+  store_options.statement_timeout_ms = kStoreStatementTimeoutMs;
   auto opened = store::Store::open(spec, store_options);
   if (!opened) {
     std::cerr << "chipgate serve: --db: " << opened.message() << "\n";
@@ -77,6 +87,22 @@ int run(const ServeOptions& o, const char* argv0) {
   if (!service) {
     std::cerr << "chipgate serve: " << service.message() << "\n";
     return kExitFatal;
+  }
+  std::unique_ptr<server::HeadPublisher> publisher;  // stopped (with a last anchor) after the server
+  if (!o.publish_head.empty()) {
+    auto every = server::parse_duration(o.publish_every);
+    if (!every) {
+      std::cerr << "chipgate serve: --publish-every: " << every.message() << "\n";
+      return kExitFatal;
+    }
+    auto p = server::HeadPublisher::start(db, {o.publish_head, every.value(), o.head_key}, [](const std::string& line) {
+      std::cerr << "chipgate serve: " << line << "\n";
+    });
+    if (!p) {
+      std::cerr << "chipgate serve: " << p.message() << "\n";
+      return kExitFatal;
+    }
+    publisher = std::move(p).value();
   }
   server::HttpOptions ho;
   ho.host = o.host;
@@ -159,6 +185,11 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "(default 200; 0 = commit each group at once)")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--port-file", o.port_file, "Write the port listened on to this file once ready");
+  cmd->add_option("--publish-head", o.publish_head,
+                  "Publish a signed anchor of the audit chain's head to this file (replaced atomically) or http(s) URL "
+                  "(POST), at start, every --publish-every and at stop; check it with audit verify --head");
+  cmd->add_option("--publish-every", o.publish_every, "How often to publish the head: 90s, 5m, 1h, 1d (default 5m)");
+  cmd->add_option("--head-key", o.head_key, "Private key that signs the anchors (chipgate audit keygen)");
   cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });
 }
 

@@ -160,10 +160,9 @@ Response Service::keys_create(const Request& request, const std::string& actor) 
       problems.push_back({"expires", std::string("must be a date YYYY-MM-DD, not ") + j["expires"].type_name()});
     } else if (auto d = Date::parse(j["expires"].get<std::string>()); !d) {
       problems.push_back({"expires", d.message()});
-    } else if (d.value() <= Date::today_utc()) {
-      // A key is refused from its expiry date on (UTC): such a key could never be used.
-      problems.push_back(
-          {"expires", d.value().to_string() + " is not after today (UTC); the key would never be valid"});
+    } else if (Status e = store::check_key_expiry(d.value()); !e) {
+      // The rule of `chipgate keys create` too: a key refused from its expiry date on could never be used.
+      problems.push_back({"expires", e.message().substr(std::string("expires: ").size())});
     } else {
       expires = d.value();
     }

@@ -697,14 +697,15 @@ Response Service::import_lists(Result<std::shared_ptr<const license::PartyScreen
 Response Service::healthz() { return json_response(200, ojson{{"status", "ok"}}); }
 
 Response Service::readyz() {
+  // Public, so it says only ready or not; why goes to the log (it may name paths and hosts). Ready
+  // means a decision could be recorded now: the store's write probe (Store::check_writable, bounded
+  // by the deadline and reused for a second, so probes are no write load).
   if (draining_) return error_response(503, "draining", "the server is shutting down");
-  auto v = store_->schema_version();
-  if (!v) return error_response(503, "store_unavailable", "store: " + v.message());
-  return json_response(200, ojson{{"status", "ready"},
-                                  {"store", std::string(store_->backend())},
-                                  {"schema_version", v.value()},
-                                  {"rule_versions", registry_->versions().size()},
-                                  {"list_snapshot", engine()->screener->snapshot_id()}});
+  if (Status s = store_->check_writable(std::chrono::milliseconds(options_.ready_timeout_ms)); !s) {
+    log("not ready: the store cannot record: " + s.message());
+    return error_response(503, "not_ready", "not ready: decisions cannot be recorded now");
+  }
+  return json_response(200, ojson{{"status", "ready"}});
 }
 
 }  // namespace chipgate::server

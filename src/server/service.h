@@ -82,6 +82,8 @@ struct ServiceOptions {
   // store's latest snapshot, unless "force": true. Read from terms_file's [snapshot] table when set.
   screen::DropPolicy drop_policy;
   std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
+  // GET /readyz answers within about this long: the store's write probe gets this deadline.
+  std::int64_t ready_timeout_ms = 2000;
 };
 
 class Service {

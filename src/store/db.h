@@ -29,6 +29,17 @@ struct Spec {
   std::string target;                     // SQLite file path, or the libpq connection URI
   bool sqlite_full_sync = false;          // "sqlite:PATH?sync=full": fsync the WAL at every commit
   bool sqlite_manual_checkpoint = false;  // wal_autocheckpoint=0: the Store's own thread checkpoints
+  // SQLite: create the file when it does not exist. Off for commands that only read, so that a
+  // mistyped path is "no such database" instead of a new empty store.
+  bool create_if_missing = true;
+  // SQLite: a file that can only be opened read-only (permissions, read-only file system) is an
+  // error for a store that writes; a reader accepts it (and does not change the journal mode).
+  bool writable = true;
+  // How long one statement may take, in milliseconds (0 = the backend's default: SQLite waits up to
+  // 10 s for the write lock, PostgreSQL forever). PostgreSQL: the server's statement_timeout, a
+  // client-side deadline a little longer (a stopped server never answers, not even with its own
+  // timeout; the connection is then dropped) and the connect timeout. SQLite: busy_timeout.
+  std::int64_t statement_timeout_ms = 0;
 };
 
 // "sqlite:PATH[?sync=full|normal]" | "postgresql://..." | "postgres://..." | a bare path (SQLite).
@@ -48,6 +59,8 @@ class Connection {
   virtual Status begin_read() = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;  // best effort; never fails loudly
+  // False once the connection is unusable (lost, or a statement passed its deadline): the pool
+  // drops it instead of reusing it.
   virtual bool healthy() const = 0;
 };
 

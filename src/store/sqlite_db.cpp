@@ -10,10 +10,13 @@
 //    fsync costs about 2 ms, which would cap a fully synchronous store at ~500 commits/s, so
 //    "sqlite:PATH?sync=full" (synchronous=FULL, fsync at every commit) is offered for deployments
 //    that need power-loss durability and can pay for it. docs/store.md repeats this.
-//  - busy_timeout=10000: another process holding the write lock makes us wait, not fail.
+//  - busy_timeout=10000 (or Spec::statement_timeout_ms): another process holding the write lock makes
+//    us wait, not fail, for that long.
 //  - foreign_keys=ON.
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <unordered_map>
 
 #include "store/db.h"
@@ -129,21 +132,32 @@ class SqliteConnection : public Connection {
 }  // namespace
 
 Result<std::unique_ptr<Connection>> connect_sqlite(const Spec& spec) {
+  using R = Result<std::unique_ptr<Connection>>;
+  // SQLite would report a missing file only as "unable to open database file"; say what it means.
+  struct stat st {};
+  if (!spec.create_if_missing && ::stat(spec.target.c_str(), &st) != 0 && errno == ENOENT)
+    return R::error("no such database: " + spec.target + " does not exist (this command does not create one)");
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int flags = SQLITE_OPEN_READWRITE | (spec.create_if_missing ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(spec.target.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
-    return Result<std::unique_ptr<Connection>>::error("cannot open SQLite database " + spec.target + ": " + msg);
+    return R::error("cannot open SQLite database " + spec.target + ": " + msg);
   }
-  sqlite3_busy_timeout(db, 10000);
   auto conn = std::make_unique<SqliteConnection>(db);
-  const std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-                              (spec.sqlite_full_sync ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON;" +
-                              (spec.sqlite_manual_checkpoint ? " PRAGMA wal_autocheckpoint=0;" : "");
+  // SQLite falls back to a read-only connection when the file cannot be opened for writing; every
+  // write through it would fail. A store that records refuses such a connection at once.
+  if (spec.writable && sqlite3_db_readonly(db, "main") == 1)
+    return R::error("cannot write to SQLite database " + spec.target +
+                    ": it opens read-only (file or directory permissions, or a read-only file system)");
+  sqlite3_busy_timeout(db, spec.statement_timeout_ms > 0 ? static_cast<int>(spec.statement_timeout_ms) : 10000);
+  std::string pragmas = "PRAGMA foreign_keys=ON;";
+  if (spec.writable)
+    pragmas += std::string(" PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
+               (spec.sqlite_full_sync ? "FULL;" : "NORMAL;") +
+               (spec.sqlite_manual_checkpoint ? " PRAGMA wal_autocheckpoint=0;" : "");
   if (Status s = conn->exec(pragmas); !s)
-    return Result<std::unique_ptr<Connection>>::error("cannot open SQLite database " + spec.target + ": " +
-                                                      s.message());
+    return R::error("cannot open SQLite database " + spec.target + ": " + s.message());
   return std::unique_ptr<Connection>(std::move(conn));
 }
 

@@ -4,13 +4,14 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
-#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -20,13 +21,15 @@
 #include "core/one_shot_event.h"
 #include "core/sha256.h"
 #include "store/db.h"
+#include "store/file_identity.h"
 #include "store/migrations.h"
+#include "store/row_bindings.h"
+#include "store/verify.h"
 
 namespace chipgate::store {
 
 namespace {
 
-constexpr const char* kZeroHash = "0000000000000000000000000000000000000000000000000000000000000000";
 // Advisory-lock key that serialises schema migrations of concurrently starting PostgreSQL instances.
 constexpr std::int64_t kMigrationLockKey = 0x63686970676174;  // "chipgat"
 constexpr std::size_t kMaxGroupCommit = 256;                  // decisions per group-commit transaction
@@ -138,8 +141,13 @@ Result<Prepared> prepare(const AuditEvent& e) {
                   e.rule_set_id, e.rule_set_hash, e.list_snapshot_id};
 }
 
-constexpr const char* kAuditColumns =
+// The audit columns of schema 1-2, and with the row bindings (schema 3 on). audit_from_row reads both.
+constexpr const char* kAuditColumnsV1 =
     "id, time, actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id, prev_hash, hash";
+constexpr const char* kAuditColumns =
+    "id, time, actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id, prev_hash, hash, bound";
+// Schema 3 adds the row bindings (audit_log.bound) and the write probe (store_probe).
+constexpr int kBindingsSchema = 3;
 
 AuditRecord audit_from_row(const db::Row& r) {
   AuditRecord a;
@@ -154,6 +162,7 @@ AuditRecord audit_from_row(const db::Row& r) {
   a.list_snapshot_id = to_str(r[8]);
   a.prev_hash = to_str(r[9]);
   a.hash = to_str(r[10]);
+  if (r.size() > 11) a.bound = r[11];
   return a;
 }
 
@@ -222,19 +231,25 @@ std::string canonical_json_string(std::string_view s) {
 
 namespace {
 
-// The hashed text of an audit record: "chipgate-audit-v1\n" + [id, time, actor, kind, rule_set_id,
-// rule_set_hash, list_snapshot_id, prev_hash, inputs, outputs], the strings written as nlohmann's
-// dump writes valid UTF-8 (core/json_writer.h). Views: appending a record hashes it without copies.
-std::string audit_hash(std::int64_t id, std::initializer_list<std::string_view> fields) {
-  std::size_t size = 40;
+// The hashed text of an audit record: "chipgate-audit-v2\n" + [id, time, actor, kind, rule_set_id,
+// rule_set_hash, list_snapshot_id, prev_hash, inputs, outputs, bound] (version 1, for records written
+// before schema 3: "chipgate-audit-v1\n" and no `bound`), the strings written as nlohmann's dump
+// writes valid UTF-8 (core/json_writer.h). Views: appending a record hashes it without copies.
+std::string audit_hash(std::int64_t id, std::initializer_list<std::string_view> fields,
+                       std::optional<std::string_view> bound) {
+  std::size_t size = 40 + (bound ? bound->size() + 3 : 0);
   for (auto f : fields) size += f.size() + 3;
   std::string text;
   text.reserve(size + size / 8);
-  text += "chipgate-audit-v1\n[";
+  text += bound ? "chipgate-audit-v2\n[" : "chipgate-audit-v1\n[";
   text += std::to_string(id);
   for (auto f : fields) {
     text.push_back(',');
     append_json_string_utf8(text, f);
+  }
+  if (bound) {
+    text.push_back(',');
+    append_json_string_utf8(text, *bound);
   }
   text.push_back(']');
   return sha256_hex(text);
@@ -243,8 +258,10 @@ std::string audit_hash(std::int64_t id, std::initializer_list<std::string_view> 
 }  // namespace
 
 std::string audit_record_hash(const AuditRecord& r) {
-  return audit_hash(r.id, {r.time, r.actor, r.kind, r.rule_set_id, r.rule_set_hash, r.list_snapshot_id, r.prev_hash,
-                           r.inputs, r.outputs});
+  return audit_hash(
+      r.id,
+      {r.time, r.actor, r.kind, r.rule_set_id, r.rule_set_hash, r.list_snapshot_id, r.prev_hash, r.inputs, r.outputs},
+      r.bound ? std::optional<std::string_view>(*r.bound) : std::nullopt);
 }
 
 nlohmann::json AuditRecord::to_json() const {
@@ -258,7 +275,8 @@ nlohmann::json AuditRecord::to_json() const {
           {"rule_set_hash", rule_set_hash},
           {"list_snapshot_id", list_snapshot_id},
           {"prev_hash", prev_hash},
-          {"hash", hash}};
+          {"hash", hash},
+          {"bound", bound ? parse_or_text(*bound) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json StoredDecision::to_json() const {
@@ -284,13 +302,32 @@ nlohmann::json ListSnapshot::to_json() const {
 struct Store::Impl {
   db::Spec spec;
   OpenOptions options;
+  int schema = 0;         // the database's schema version once open
+  bool bindings = false;  // schema >= kBindingsSchema: records carry row bindings
 
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<db::Connection>> idle;
 
   // SQLite admits one writer at a time; taking this in-process lock first avoids spinning in
-  // SQLite's busy handler between our own threads (other processes still meet busy_timeout).
-  std::mutex write_mutex;
+  // SQLite's busy handler between our own threads (other processes still meet busy_timeout). Timed:
+  // the write probe waits for it only until its deadline.
+  std::timed_mutex write_mutex;
+
+  // SQLite: the database's files as opened (file_identity.h), checked after every commit. Once they
+  // are no longer the files at the path, the store is `lost`: it refuses every call until reopened.
+  std::optional<DatabaseFiles> files;
+  std::atomic<bool> lost{false};
+  std::mutex lost_mutex;
+  std::string lost_reason;  // under lost_mutex
+
+  // check_writable: one probe at a time, its answer reused for a second (a readiness endpoint anyone
+  // may call must not become a write load), on a connection of its own with the probe's deadline.
+  std::timed_mutex probe_mutex;
+  std::unique_ptr<db::Connection> probe_conn;  // under probe_mutex
+  std::int64_t probe_conn_timeout_ms = 0;
+  std::optional<Status> probe_result;
+  std::chrono::steady_clock::time_point probe_at;
+  static constexpr std::chrono::milliseconds kProbeReuse{1000};
 
   // The background checkpointer (OpenOptions::background_checkpoint, SQLite only).
   std::thread checkpointer;
@@ -309,6 +346,8 @@ struct Store::Impl {
       std::unique_lock lk(cp_mutex);
       for (;;) {
         const bool stopping = cp_cv.wait_for(lk, std::chrono::milliseconds(100), [this] { return cp_stop; });
+        if (stopping) return;
+        if (lost) continue;  // the files are gone: nothing worth copying
         lk.unlock();
         auto r = conn.value()->query("PRAGMA wal_checkpoint(PASSIVE)");
         // Row: busy, frames in the log, frames copied. Writers that never pause keep a PASSIVE
@@ -320,7 +359,6 @@ struct Store::Impl {
           (void)conn.value()->query("PRAGMA wal_checkpoint(RESTART)");
         }
         lk.lock();
-        if (stopping) return;
       }
     });
   }
@@ -361,6 +399,32 @@ struct Store::Impl {
   std::unordered_map<std::string, CachedKey> key_cache;
   static constexpr std::size_t kMaxCachedKeys = 4096;
 
+  bool pg() const { return spec.backend == db::Backend::postgresql; }
+  const char* audit_columns() const { return bindings ? kAuditColumns : kAuditColumnsV1; }
+
+  // ---- a lost database (SQLite) --------------------------------------------------------------
+
+  void mark_lost(const std::string& why) {
+    std::lock_guard lk(lost_mutex);
+    if (lost_reason.empty())
+      lost_reason = "the database file " + spec.target + " is no longer the one this store opened (" + why +
+                    "): what is written now would go to a file nobody can open again, so the store refuses every "
+                    "request until it is restarted on a database that exists";
+    lost = true;
+  }
+  Status lost_status() {
+    std::lock_guard lk(lost_mutex);
+    return Status::error(lost_reason);
+  }
+  // After a commit, before anything is acknowledged: is the database still the file at its path?
+  Status check_files() {
+    if (!files) return Status::ok();
+    if (const std::string why = files->changed(); !why.empty()) mark_lost(why);
+    return lost ? lost_status() : Status::ok();
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
   struct Lease {
     Impl* impl = nullptr;
     std::unique_ptr<db::Connection> conn;
@@ -377,6 +441,7 @@ struct Store::Impl {
   };
 
   Result<Lease> acquire() {
+    if (lost) return Result<Lease>(lost_status());
     {
       std::lock_guard lk(pool_mutex);
       if (!idle.empty()) {
@@ -390,24 +455,57 @@ struct Store::Impl {
     return Lease(this, std::move(c).value());
   }
 
+  // Runs `body` in a write transaction and commits. `bytes`: about how much it writes (the write
+  // probe repeats a failed write's size, see probe_write).
   template <typename T, typename F>
-  Result<T> write(F&& body) {
+  Result<T> write(F&& body, std::size_t bytes = 0) {
+    if (options.mode == OpenOptions::Mode::kReadOnly)
+      return Result<T>::error("the store was opened read-only; nothing was written");
     auto lease = acquire();
     if (!lease) return Result<T>(lease.status());
-    std::unique_lock<std::mutex> lk(write_mutex, std::defer_lock);
+    std::unique_lock<std::timed_mutex> lk(write_mutex, std::defer_lock);
     if (spec.backend == db::Backend::sqlite) lk.lock();
     db::Connection& c = *lease.value().conn;
-    if (Status s = c.begin_write(); !s) return Result<T>::error("cannot start a write transaction: " + s.message());
+    if (Status s = c.begin_write(); !s) {
+      note_write_failure(s.message(), bytes);
+      return Result<T>::error("cannot start a write transaction: " + s.message());
+    }
     Result<T> r = body(c);
     if (!r) {
       c.rollback();
+      // The database's own errors (disk full, I/O, timeouts), not a refusal such as "already revoked".
+      if (r.message().starts_with("sqlite: ") || r.message().starts_with("postgresql: "))
+        note_write_failure(r.message(), bytes);
       return r;
     }
     if (Status s = c.commit(); !s) {
       c.rollback();
+      note_write_failure(s.message(), bytes);
       return Result<T>::error("commit failed, nothing was recorded: " + s.message());
     }
+    if (Status s = check_files(); !s) return Result<T>::error(s.message() + "; this write is not recorded");
+    if (write_failed) clear_write_failure();
     return r;
+  }
+
+  // The last write that failed in the database (disk full, read-only, I/O error, a timeout) and how
+  // large it was, until a write succeeds: the write probe then writes at least that much, since a
+  // one-row write may still fit where a decision no longer does.
+  std::atomic<bool> write_failed{false};
+  std::mutex write_failure_mutex;
+  std::string write_failure;            // under write_failure_mutex
+  std::size_t write_failure_bytes = 0;  // under write_failure_mutex
+  void note_write_failure(const std::string& why, std::size_t bytes) {
+    std::lock_guard lk(write_failure_mutex);
+    write_failure = why;
+    write_failure_bytes = std::max(write_failure_bytes, bytes);
+    write_failed = true;
+  }
+  void clear_write_failure() {
+    std::lock_guard lk(write_failure_mutex);
+    write_failure.clear();
+    write_failure_bytes = 0;
+    write_failed = false;
   }
 
   template <typename T, typename F>
@@ -417,34 +515,60 @@ struct Store::Impl {
     return body(*lease.value().conn);
   }
 
-  // Appends the events to the chain inside the caller's transaction; returns their ids.
-  Result<std::vector<std::int64_t>> append(db::Connection& c, const std::vector<const Prepared*>& events) {
+  // ---- the chain -----------------------------------------------------------------------------
+
+  struct Head {
+    std::int64_t last_id = 0;
+    std::string last_hash;
+  };
+
+  // Reads the chain head inside the caller's write transaction and takes the lock every appender of
+  // every instance takes (PostgreSQL: the head row's lock; SQLite: the write transaction already
+  // holds the database's). Writers that decide something before appending (not yet imported, not
+  // yet revoked, the next decision id) take it first: under READ COMMITTED two instances could
+  // otherwise both decide on the same state.
+  Result<Head> lock_head(db::Connection& c) {
+    auto head = c.query(pg() ? "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1 FOR UPDATE"
+                             : "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1");
+    if (!head) return Result<Head>(head.status());
+    if (head->size() != 1) return Result<Head>::error("audit log: the chain head row is missing");
+    return Head{to_int((*head)[0][0]), to_str((*head)[0][1])};
+  }
+
+  // Appends the events after `head` (ids head.last_id + 1, ...), event i with the row bindings
+  // bound[i] (JSON text), all with the time `time`, and moves the head, inside the caller's
+  // transaction. Returns the record ids.
+  Result<std::vector<std::int64_t>> append_after(db::Connection& c, Head& head, const std::string& time,
+                                                 const std::vector<const Prepared*>& events,
+                                                 const std::vector<std::string>& bound) {
     using R = Result<std::vector<std::int64_t>>;
-    const char* head_sql = spec.backend == db::Backend::postgresql
-                               ? "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1 FOR UPDATE"
-                               : "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1";
-    auto head = c.query(head_sql);
-    if (!head) return R(head.status());
-    if (head->size() != 1) return R::error("audit log: the chain head row is missing");
-    std::int64_t id = to_int((*head)[0][0]);
-    std::string prev_hash = to_str((*head)[0][1]);
-    const std::string time = now_utc();
-    static const std::string insert_sql = std::string("INSERT INTO audit_log (") + kAuditColumns +
-                                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     // The chain first: each record's id, the hash before it and its own hash.
     std::vector<std::int64_t> ids;
     std::vector<std::string> prev_hashes, hashes;
     ids.reserve(events.size());
     prev_hashes.reserve(events.size());
     hashes.reserve(events.size());
-    for (const Prepared* e : events) {
-      ids.push_back(++id);
-      prev_hashes.push_back(prev_hash);
-      prev_hash = audit_hash(id, {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
-                                  prev_hash, e->inputs, e->outputs});
-      hashes.push_back(prev_hash);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Prepared* e = events[i];
+      ids.push_back(++head.last_id);
+      prev_hashes.push_back(head.last_hash);
+      head.last_hash = audit_hash(head.last_id,
+                                  {time, e->actor, e->kind, e->rule_set_id, e->rule_set_hash, e->list_snapshot_id,
+                                   head.last_hash, e->inputs, e->outputs},
+                                  std::string_view(bound[i]));
+      hashes.push_back(head.last_hash);
     }
-    if (spec.backend == db::Backend::postgresql && events.size() > 1) {
+    if (Status s = insert_records(c, time, events, bound, ids, prev_hashes, hashes); !s) return R(s);
+    auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1",
+                       {head.last_id, head.last_hash});
+    if (!upd) return R(upd.status());
+    return ids;
+  }
+
+  Status insert_records(db::Connection& c, const std::string& time, const std::vector<const Prepared*>& events,
+                        const std::vector<std::string>& bound, const std::vector<std::int64_t>& ids,
+                        const std::vector<std::string>& prev_hashes, const std::vector<std::string>& hashes) {
+    if (pg() && events.size() > 1) {
       // One statement for the whole batch: each statement is a round trip to the PostgreSQL server.
       auto column = [&](auto field) {
         std::vector<std::string_view> v;
@@ -454,127 +578,284 @@ struct Store::Impl {
       static const std::string insert_batch_sql =
           std::string("INSERT INTO audit_log (") + kAuditColumns +
           ") SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])";
-      auto ins = c.query(
-          insert_batch_sql,
-          {pg_bigint_array(ids), pg_text_array(std::vector<std::string_view>(events.size(), time)),
-           column([](const Prepared& e) -> std::string_view { return e.actor; }),
-           column([](const Prepared& e) -> std::string_view { return e.kind; }),
-           column([](const Prepared& e) -> std::string_view { return e.inputs; }),
-           column([](const Prepared& e) -> std::string_view { return e.outputs; }),
-           column([](const Prepared& e) -> std::string_view { return e.rule_set_id; }),
-           column([](const Prepared& e) -> std::string_view { return e.rule_set_hash; }),
-           column([](const Prepared& e) -> std::string_view { return e.list_snapshot_id; }),
-           pg_text_array({prev_hashes.begin(), prev_hashes.end()}), pg_text_array({hashes.begin(), hashes.end()})});
-      if (!ins) return R(ins.status());
-    } else {
-      for (std::size_t i = 0; i < events.size(); ++i) {
-        const Prepared& e = *events[i];
-        // Views of the event's texts: bound without another copy of the (large) inputs and outputs.
-        auto ins = c.query(insert_sql,
-                           {ids[i], std::string_view(time), std::string_view(e.actor), std::string_view(e.kind),
-                            std::string_view(e.inputs), std::string_view(e.outputs), std::string_view(e.rule_set_id),
-                            std::string_view(e.rule_set_hash), std::string_view(e.list_snapshot_id),
-                            std::string_view(prev_hashes[i]), std::string_view(hashes[i])});
-        if (!ins) return R(ins.status());
-      }
+          "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])";
+      auto ins = c.query(insert_batch_sql,
+                         {pg_bigint_array(ids), pg_text_array(std::vector<std::string_view>(events.size(), time)),
+                          column([](const Prepared& e) -> std::string_view { return e.actor; }),
+                          column([](const Prepared& e) -> std::string_view { return e.kind; }),
+                          column([](const Prepared& e) -> std::string_view { return e.inputs; }),
+                          column([](const Prepared& e) -> std::string_view { return e.outputs; }),
+                          column([](const Prepared& e) -> std::string_view { return e.rule_set_id; }),
+                          column([](const Prepared& e) -> std::string_view { return e.rule_set_hash; }),
+                          column([](const Prepared& e) -> std::string_view { return e.list_snapshot_id; }),
+                          pg_text_array({prev_hashes.begin(), prev_hashes.end()}),
+                          pg_text_array({hashes.begin(), hashes.end()}), pg_text_array({bound.begin(), bound.end()})});
+      return ins ? Status::ok() : ins.status();
     }
-    auto upd = c.query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton = 1", {id, prev_hash});
-    if (!upd) return R(upd.status());
-    return ids;
+    static const std::string insert_sql = std::string("INSERT INTO audit_log (") + kAuditColumns +
+                                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Prepared& e = *events[i];
+      // Views of the event's texts: bound without another copy of the (large) inputs and outputs.
+      auto ins = c.query(insert_sql,
+                         {ids[i], std::string_view(time), std::string_view(e.actor), std::string_view(e.kind),
+                          std::string_view(e.inputs), std::string_view(e.outputs), std::string_view(e.rule_set_id),
+                          std::string_view(e.rule_set_hash), std::string_view(e.list_snapshot_id),
+                          std::string_view(prev_hashes[i]), std::string_view(hashes[i]), std::string_view(bound[i])});
+      if (!ins) return ins.status();
+    }
+    return Status::ok();
   }
 
-  // Takes the chain-head lock now (PostgreSQL; an SQLite write transaction already holds the
-  // database lock), for writes that must read and decide before appending: without it two
-  // instances could both see "not yet imported" / "not yet revoked" under READ COMMITTED.
-  Status lock_chain(db::Connection& c) {
-    if (spec.backend != db::Backend::postgresql) return Status::ok();
-    auto r = c.query("SELECT last_id FROM audit_head WHERE singleton = 1 FOR UPDATE");
-    return r ? Status::ok() : r.status();
-  }
-
-  Result<std::int64_t> append_one(db::Connection& c, const Prepared& e) {
-    auto ids = append(c, {&e});
+  // One record after `head`, binding `rows`; returns its id.
+  Result<std::int64_t> append_one(db::Connection& c, Head& head, const Prepared& e,
+                                  const std::vector<bindings::Binding>& rows = {}) {
+    auto ids = append_after(c, head, now_utc(), {&e}, {bindings::bound_text(rows)});
     if (!ids) return Result<std::int64_t>(ids.status());
     return ids->front();
   }
 
   Result<std::vector<std::int64_t>> write_decisions(const std::vector<const Prepared*>& events) {
     using R = Result<std::vector<std::int64_t>>;
-    return write<std::vector<std::int64_t>>([&](db::Connection& c) -> R {
-      auto audit_ids = append(c, events);
-      if (!audit_ids) return audit_ids;
-      std::vector<std::int64_t> ids;
-      ids.reserve(events.size());
-      if (spec.backend == db::Backend::postgresql && events.size() > 1) {
-        // One round trip for the batch (see append); the ids come back paired with their audit ids.
-        std::vector<std::string_view> actors, kinds;
-        for (const Prepared* e : events) {
-          actors.push_back(e->actor);
-          kinds.push_back(e->kind);
-        }
-        auto r = c.query(
-            "INSERT INTO decisions (audit_id, time, actor, kind) SELECT * FROM unnest($1::bigint[], $2::text[], "
-            "$3::text[], $4::text[]) RETURNING audit_id, id",
-            {pg_bigint_array(audit_ids.value()), pg_text_array(std::vector<std::string_view>(events.size(), now_utc())),
-             pg_text_array(actors), pg_text_array(kinds)});
-        if (!r) return R(r.status());
-        std::unordered_map<std::int64_t, std::int64_t> by_audit_id;
-        for (const auto& row : r.value()) by_audit_id[to_int(row[0])] = to_int(row[1]);
-        for (std::int64_t audit_id : audit_ids.value()) {
-          auto it = by_audit_id.find(audit_id);
-          if (it == by_audit_id.end()) return R::error("decisions: insert returned no id");
-          ids.push_back(it->second);
-        }
-        return ids;
-      }
-      for (std::size_t i = 0; i < events.size(); ++i) {
-        auto r = c.query("INSERT INTO decisions (audit_id, time, actor, kind) VALUES ($1, $2, $3, $4) RETURNING id",
-                         {(*audit_ids)[i], now_utc(), events[i]->actor, events[i]->kind});
-        if (!r) return R(r.status());
-        if (r->size() != 1) return R::error("decisions: insert returned no id");
-        ids.push_back(to_int((*r)[0][0]));
-      }
-      return ids;
-    });
+    std::size_t bytes = 0;
+    for (const Prepared* e : events) bytes += e->inputs.size() + e->outputs.size() + 512;
+    return write<std::vector<std::int64_t>>(
+        [&](db::Connection& c) -> R {
+          auto head = lock_head(c);
+          if (!head) return R(head.status());
+          // Decision ids are assigned here, under the chain lock, so that each audit record can bind its
+          // decision row (id -> audit record) before the row exists.
+          auto last = c.query("SELECT COALESCE(MAX(id), 0) FROM decisions");
+          if (!last) return R(last.status());
+          const std::int64_t first_id = to_int(last.value()[0][0]) + 1;
+          const std::string time = now_utc();
+          std::vector<std::int64_t> ids, audit_ids;
+          std::vector<std::string> bound;
+          for (std::size_t i = 0; i < events.size(); ++i) {
+            ids.push_back(first_id + static_cast<std::int64_t>(i));
+            audit_ids.push_back(head->last_id + 1 + static_cast<std::int64_t>(i));
+            const std::string key = std::to_string(ids.back());
+            bound.push_back(bindings::bound_text(
+                {{bindings::kDecisions.name, key,
+                  bindings::row_hash(bindings::kDecisions.name, {key, std::to_string(audit_ids.back()), time,
+                                                                 events[i]->actor, events[i]->kind})}}));
+          }
+          auto appended = append_after(c, head.value(), time, events, bound);
+          if (!appended) return appended;
+          if (Status s = insert_decisions(c, time, events, ids, audit_ids); !s) return R(s);
+          return ids;
+        },
+        bytes);
   }
 
-  Status migrate() {
-    auto lease = acquire();
-    if (!lease) return lease.status();
-    db::Connection& c = *lease.value().conn;
-    const auto& migrations = spec.backend == db::Backend::sqlite ? sqlite_migrations() : postgresql_migrations();
-    if (Status s = c.begin_write(); !s) return Status::error("migrations: cannot start a transaction: " + s.message());
-    auto fail = [&](const std::string& m) {
-      c.rollback();
-      return Status::error("migrations: " + m);
-    };
-    if (spec.backend == db::Backend::postgresql) {
-      if (auto r = c.query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}); !r) return fail(r.message());
+  Status insert_decisions(db::Connection& c, const std::string& time, const std::vector<const Prepared*>& events,
+                          const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& audit_ids) {
+    if (pg() && events.size() > 1) {  // one round trip for the batch (see insert_records)
+      std::vector<std::string_view> actors, kinds;
+      for (const Prepared* e : events) {
+        actors.push_back(e->actor);
+        kinds.push_back(e->kind);
+      }
+      auto r = c.query(
+          "INSERT INTO decisions (id, audit_id, time, actor, kind) SELECT * FROM unnest($1::bigint[], $2::bigint[], "
+          "$3::text[], $4::text[], $5::text[])",
+          {pg_bigint_array(ids), pg_bigint_array(audit_ids),
+           pg_text_array(std::vector<std::string_view>(events.size(), time)), pg_text_array(actors),
+           pg_text_array(kinds)});
+      return r ? Status::ok() : r.status();
     }
-    if (Status s = c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                          "applied TEXT NOT NULL)");
-        !s)
-      return fail(s.message());
-    auto cur = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-    if (!cur) return fail(cur.message());
-    const std::int64_t current = to_int((*cur)[0][0]);
-    const int latest = migrations.empty() ? 0 : migrations.back().version;
-    if (current > latest)
-      return fail("the database has schema version " + std::to_string(current) + ", newer than this chipgate (" +
-                  std::to_string(latest) + "); upgrade chipgate");
-    for (const Migration& m : migrations) {
-      if (m.version <= current) continue;
-      if (Status s = c.exec(m.sql); !s) return fail(m.name + ": " + s.message());
-      if (auto r = c.query("INSERT INTO schema_version (version, name, applied) VALUES ($1, $2, $3)",
-                           {std::int64_t{m.version}, m.name, now_utc()});
-          !r)
-        return fail(r.message());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      auto r = c.query("INSERT INTO decisions (id, audit_id, time, actor, kind) VALUES ($1, $2, $3, $4, $5)",
+                       {ids[i], audit_ids[i], time, events[i]->actor, events[i]->kind});
+      if (!r) return r.status();
     }
-    if (Status s = c.commit(); !s) return fail("commit: " + s.message());
     return Status::ok();
   }
+
+  // ---- opening ---------------------------------------------------------------------------------
+
+  // A connection for migrations: without the statement timeout (a migration may wait for another
+  // instance's, or rewrite a large table), never returned to the pool.
+  Result<std::unique_ptr<db::Connection>> admin_connection() {
+    db::Spec s = spec;
+    s.statement_timeout_ms = 0;
+    return db::connect(s);
+  }
+
+  // The database's schema version; "no such database" when it holds no chipgate store.
+  Result<int> existing_schema(db::Connection& c) {
+    auto t = c.query(pg() ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                            "AND table_name = 'schema_version'"
+                          : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    if (!t) return Result<int>(t.status());
+    if (to_int(t.value()[0][0]) == 0)
+      return Result<int>::error("no such database: " +
+                                (pg() ? std::string("this PostgreSQL database (schema) holds no chipgate store")
+                                      : spec.target + " is not a chipgate store") +
+                                " (no schema_version table; this command does not create one)");
+    auto v = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!v) return Result<int>(v.status());
+    return static_cast<int>(to_int(v.value()[0][0]));
+  }
+
+  int latest_schema() const {
+    const auto& m = spec.backend == db::Backend::sqlite ? sqlite_migrations() : postgresql_migrations();
+    return m.empty() ? 0 : m.back().version;
+  }
+
+  Status open_read_only() {
+    auto conn = admin_connection();
+    if (!conn) return conn.status();
+    auto v = existing_schema(*conn.value());
+    if (!v) return v.status();
+    if (v.value() > latest_schema())
+      return Status::error("the database has schema version " + std::to_string(v.value()) +
+                           ", newer than this chipgate (" + std::to_string(latest_schema()) + "); upgrade chipgate");
+    schema = v.value();
+    return Status::ok();
+  }
+
+  Status migrate();
+  // Migration to schema 3: binds the rows written before it (keys, scenarios, rule versions,
+  // snapshots and their parties, products, decisions) in one record, as they stand now.
+  Status bind_existing_rows(db::Connection& c);
+  Status probe_write(std::chrono::milliseconds deadline);
 };
+
+Status Store::Impl::migrate() {
+  auto conn = admin_connection();
+  if (!conn) return conn.status();
+  db::Connection& c = *conn.value();
+  if (options.mode == OpenOptions::Mode::kExisting)
+    if (auto v = existing_schema(c); !v) return v.status();
+  const auto& migrations = spec.backend == db::Backend::sqlite ? sqlite_migrations() : postgresql_migrations();
+  if (Status s = c.begin_write(); !s) return Status::error("migrations: cannot start a transaction: " + s.message());
+  auto fail = [&](const std::string& m) {
+    c.rollback();
+    return Status::error("migrations: " + m);
+  };
+  if (pg()) {
+    if (auto r = c.query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}); !r) return fail(r.message());
+  }
+  if (Status s = c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                        "applied TEXT NOT NULL)");
+      !s)
+    return fail(s.message());
+  auto cur = c.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!cur) return fail(cur.message());
+  const std::int64_t current = to_int((*cur)[0][0]);
+  const int latest = latest_schema();
+  if (current > latest)
+    return fail("the database has schema version " + std::to_string(current) + ", newer than this chipgate (" +
+                std::to_string(latest) + "); upgrade chipgate");
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    if (Status s = c.exec(m.sql); !s) return fail(m.name + ": " + s.message());
+    if (auto r = c.query("INSERT INTO schema_version (version, name, applied) VALUES ($1, $2, $3)",
+                         {std::int64_t{m.version}, m.name, now_utc()});
+        !r)
+      return fail(r.message());
+    if (m.version == kBindingsSchema)
+      if (Status s = bind_existing_rows(c); !s) return fail(m.name + ": binding the existing rows: " + s.message());
+  }
+  if (Status s = c.commit(); !s) return fail("commit: " + s.message());
+  schema = latest;
+  return Status::ok();
+}
+
+Status Store::Impl::bind_existing_rows(db::Connection& c) {
+  bindings = true;  // the columns of schema 3 exist from here on, in this transaction
+  auto head = lock_head(c);
+  if (!head) return head.status();
+  std::vector<bindings::Binding> rows;
+  nlohmann::json counts = nlohmann::json::object();
+  for (const bindings::Table& t : bindings::kKeyedTables) {
+    auto r = bindings::table_rows(c, t);
+    if (!r) return r.status();
+    counts[t.name] = r->size();
+    rows.insert(rows.end(), r->begin(), r->end());
+  }
+  auto snapshots = c.query("SELECT id FROM list_snapshots ORDER BY id");
+  if (!snapshots) return snapshots.status();
+  auto parties = bindings::party_digests(c);
+  if (!parties) return parties.status();
+  std::int64_t party_rows = 0;
+  for (const auto& row : snapshots.value()) {
+    const auto it = parties->find(to_str(row[0]));
+    rows.push_back(
+        {bindings::kParties.name, to_str(row[0]), it == parties->end() ? bindings::empty_digest() : it->second.hash});
+    if (it != parties->end()) party_rows += it->second.rows;
+  }
+  counts["parties"] = party_rows;
+  auto last = c.query("SELECT COALESCE(MAX(id), 0) FROM decisions");
+  if (!last) return last.status();
+  const std::int64_t through = to_int(last.value()[0][0]);
+  if (through > 0) {
+    auto d = bindings::decisions_digest(c, through);
+    if (!d) return d.status();
+    rows.push_back({bindings::kLegacyDecisions, std::to_string(through), d->hash});
+    counts["decisions"] = d->rows;
+  }
+  if (head->last_id == 0 && rows.empty()) return Status::ok();  // a new store: nothing written before
+  auto p =
+      prepare(AuditEvent{"system:migration",
+                         "store.bind_rows",
+                         {{"schema_version", kBindingsSchema},
+                          {"records_before", head->last_id},
+                          {"note", "rows written before schema 3, bound into the chain as they stood at this record"}},
+                         {{"rows", counts}},
+                         "",
+                         "",
+                         ""});
+  if (!p) return p.status();
+  auto id = append_one(c, head.value(), p.value(), rows);
+  return id ? Status::ok() : id.status();
+}
+
+Status Store::Impl::probe_write(std::chrono::milliseconds deadline) {
+  if (files) {
+    if (Status s = check_files(); !s) return s;
+    if (Status s = files->writable(); !s) return s;
+  }
+  // The probe's own connection, with a statement timeout that keeps the whole answer within the
+  // deadline (PostgreSQL adds a client-side margin, see pg_db.cpp).
+  const std::int64_t timeout = std::max<std::int64_t>(1, deadline.count() * 4 / 5);
+  if (!probe_conn || !probe_conn->healthy() || probe_conn_timeout_ms != timeout) {
+    db::Spec s = spec;
+    s.statement_timeout_ms = timeout;
+    auto c = db::connect(s);
+    if (!c) return c.status();
+    probe_conn = std::move(c).value();
+    probe_conn_timeout_ms = timeout;
+  }
+  std::unique_lock<std::timed_mutex> lk(write_mutex, std::defer_lock);
+  if (!pg() && !lk.try_lock_for(deadline))
+    return Status::error("the store's write lock was not free within " + std::to_string(deadline.count()) + " ms");
+  // After a failed write, the probe writes as much as it did (and some pages more for its indexes):
+  // "ready" then means that write would fit now.
+  std::string failure;
+  std::size_t payload = 0;
+  if (write_failed) {
+    std::lock_guard fl(write_failure_mutex);
+    failure = write_failure;
+    payload = std::min<std::size_t>(write_failure_bytes + 32 * 1024, 4 << 20);
+  }
+  db::Connection& c = *probe_conn;
+  Status s = c.begin_write();
+  if (s) {
+    auto u = c.query("UPDATE store_probe SET at = $1 WHERE singleton = 1",
+                     {now_utc() + (payload ? " " + std::string(payload, 'x') : std::string())});
+    s = u ? c.commit() : u.status();
+  }
+  if (!s) {
+    c.rollback();
+    return Status::error("a write did not commit: " + s.message() +
+                         (failure.empty() ? "" : " (the last write failed: " + failure + ")"));
+  }
+  if (Status f = check_files(); !f) return f;
+  if (payload) clear_write_failure();  // as large a write as the one that failed commits now
+  return Status::ok();
+}
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
@@ -591,9 +872,25 @@ Result<std::unique_ptr<Store>> Store::open(std::string_view db_spec, OpenOptions
   auto impl = std::make_unique<Impl>();
   impl->spec = spec.value();
   impl->options = options;
-  const bool checkpoint_thread = options.background_checkpoint && impl->spec.backend == db::Backend::sqlite;
+  const bool read_only = options.mode == OpenOptions::Mode::kReadOnly;
+  impl->spec.create_if_missing = options.mode == OpenOptions::Mode::kCreate;
+  impl->spec.writable = !read_only;
+  impl->spec.statement_timeout_ms = options.statement_timeout_ms;
+  const bool checkpoint_thread =
+      !read_only && options.background_checkpoint && impl->spec.backend == db::Backend::sqlite;
   impl->spec.sqlite_manual_checkpoint = checkpoint_thread;
-  if (Status s = impl->migrate(); !s) return R(s);
+  if (Status s = read_only ? impl->open_read_only() : impl->migrate(); !s) return R(s);
+  impl->bindings = impl->schema >= kBindingsSchema;
+  if (!read_only && impl->spec.backend == db::Backend::sqlite) {
+    // One pooled connection reads now, so that the write-ahead log and its index exist (and stay: the
+    // pool keeps the connection open) before the files are remembered.
+    auto warm = impl->read<int>([](db::Connection& c) -> Result<int> {
+      auto r = c.query("SELECT last_id FROM audit_head WHERE singleton = 1");
+      return r ? Result<int>(0) : Result<int>(r.status());
+    });
+    if (!warm) return R(warm.status());
+    impl->files = DatabaseFiles::capture(impl->spec.target);
+  }
   if (checkpoint_thread) impl->start_checkpointer();
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -606,6 +903,24 @@ Result<int> Store::schema_version() {
     if (!r) return Result<int>(r.status());
     return static_cast<int>(to_int((*r)[0][0]));
   });
+}
+
+Status Store::check_writable(std::chrono::milliseconds deadline) {
+  Impl& im = *impl_;
+  if (im.options.mode == OpenOptions::Mode::kReadOnly) return Status::error("the store was opened read-only");
+  if (im.lost) return im.lost_status();
+  std::unique_lock lk(im.probe_mutex, std::defer_lock);
+  if (!lk.try_lock_for(deadline))
+    return Status::error("the previous write probe has not finished after " + std::to_string(deadline.count()) + " ms");
+  const auto now = std::chrono::steady_clock::now();
+  // A removed database is noticed at once, even within the reuse window.
+  if (Status s = im.check_files(); !s) return s;
+  // A write that failed since the last probe makes its answer stale at once.
+  if (!im.probe_result || now - im.probe_at >= Impl::kProbeReuse || (im.write_failed && *im.probe_result)) {
+    im.probe_result = im.probe_write(deadline);
+    im.probe_at = std::chrono::steady_clock::now();
+  }
+  return *im.probe_result;
 }
 
 // ---- decisions -------------------------------------------------------------------------------
@@ -701,14 +1016,19 @@ Result<std::optional<StoredDecision>> Store::get_decision(std::int64_t id) {
 Result<std::int64_t> Store::append_audit(const AuditEvent& event) {
   auto prepared = prepare(event);
   if (!prepared) return Result<std::int64_t>(prepared.status());
-  return impl_->write<std::int64_t>([&](db::Connection& c) { return impl_->append_one(c, prepared.value()); });
+  return impl_->write<std::int64_t>([&](db::Connection& c) -> Result<std::int64_t> {
+    auto head = impl_->lock_head(c);
+    if (!head) return Result<std::int64_t>(head.status());
+    return impl_->append_one(c, head.value(), prepared.value());
+  });
 }
 
 Result<std::vector<AuditRecord>> Store::audit_records(std::int64_t from_id, std::int64_t limit) {
   using R = Result<std::vector<AuditRecord>>;
   return impl_->read<std::vector<AuditRecord>>([&](db::Connection& c) -> R {
-    auto r = c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
-                     {from_id, limit});
+    auto r =
+        c.query(std::string("SELECT ") + impl_->audit_columns() + " FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
+                {from_id, limit});
     if (!r) return R(r.status());
     std::vector<AuditRecord> out;
     for (const auto& row : r.value()) out.push_back(audit_from_row(row));
@@ -720,9 +1040,9 @@ Result<std::vector<AuditRecord>> Store::audit_range(Date from, Date to) {
   using R = Result<std::vector<AuditRecord>>;
   if (to < from) return R::error("--to " + to.to_string() + " is before --from " + from.to_string());
   return impl_->read<std::vector<AuditRecord>>([&](db::Connection& c) -> R {
-    auto r =
-        c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE time >= $1 AND time < $2 ORDER BY id",
-                {from.to_string(), to.plus_days(1).to_string()});
+    auto r = c.query(
+        std::string("SELECT ") + impl_->audit_columns() + " FROM audit_log WHERE time >= $1 AND time < $2 ORDER BY id",
+        {from.to_string(), to.plus_days(1).to_string()});
     if (!r) return R(r.status());
     std::vector<AuditRecord> out;
     for (const auto& row : r.value()) out.push_back(audit_from_row(row));
@@ -731,76 +1051,54 @@ Result<std::vector<AuditRecord>> Store::audit_range(Date from, Date to) {
 }
 
 Result<VerifyReport> Store::verify_audit() {
-  using R = Result<VerifyReport>;
-  return impl_->read<VerifyReport>([&](db::Connection& c) -> R {
-    // One consistent snapshot for the whole walk.
-    const bool pg = impl_->spec.backend == db::Backend::postgresql;
-    if (Status s = pg ? c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ") : c.begin_read(); !s) return R(s);
-    VerifyReport rep;
-    rep.head_hash = kZeroHash;
-    auto bad = [&](std::int64_t id, std::string problem) {
-      rep.ok = false;
-      rep.first_bad = id;
-      rep.problem = std::move(problem);
-      c.rollback();
-      return rep;
-    };
+  return impl_->read<VerifyReport>(
+      [&](db::Connection& c) -> Result<VerifyReport> { return verify_store(c, impl_->pg(), impl_->schema); });
+}
+
+Result<ChainHead> Store::chain_head() {
+  using R = Result<ChainHead>;
+  return impl_->read<ChainHead>([&](db::Connection& c) -> R {
+    // One snapshot for the head and the records it names.
+    if (Status s = impl_->pg() ? c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ") : c.begin_read(); !s) return R(s);
     auto head = c.query("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1");
     if (!head) return R(head.status());
-    if (head->size() != 1) return bad(1, "the chain head row (table audit_head) is missing");
-    const std::int64_t head_id = to_int((*head)[0][0]);
-    const std::string head_hash = to_str((*head)[0][1]);
-    std::int64_t expected = 1;
-    std::string prev = kZeroHash;
-    constexpr std::int64_t kPage = 5000;
-    for (;;) {
-      auto page =
-          c.query(std::string("SELECT ") + kAuditColumns + " FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
-                  {expected == 1 ? std::numeric_limits<std::int64_t>::min() : expected, kPage});
-      if (!page) return R(page.status());
-      for (const auto& row : page.value()) {
-        const AuditRecord rec = audit_from_row(row);
-        if (rec.id < expected)
-          return bad(rec.id, "record " + std::to_string(rec.id) + " has an id outside the sequence 1, 2, 3, ...");
-        if (rec.id > expected) {
-          const std::string missing = rec.id == expected + 1 ? "record " + std::to_string(expected) + " is"
-                                                             : "records " + std::to_string(expected) + " to " +
-                                                                   std::to_string(rec.id - 1) + " are";
-          return bad(expected, missing + " missing (deleted): the next record present is " + std::to_string(rec.id));
-        }
-        if (rec.id > head_id)
-          return bad(rec.id, "record " + std::to_string(rec.id) + " lies beyond the chain head (last appended id " +
-                                 std::to_string(head_id) + "): inserted outside the store");
-        if (audit_record_hash(rec) != rec.hash)
-          return bad(rec.id, "record " + std::to_string(rec.id) +
-                                 " does not match its hash: its content was edited, or it was moved from another "
-                                 "position");
-        if (rec.prev_hash != prev)
-          return bad(rec.id, "record " + std::to_string(rec.id) + " does not link to record " +
-                                 std::to_string(rec.id - 1) +
-                                 " (prev_hash differs): records were inserted, deleted or reordered before it");
-        prev = rec.hash;
-        ++expected;
-        ++rep.records;
-      }
-      if (static_cast<std::int64_t>(page->size()) < kPage) break;
-    }
-    if (head_id >= expected)
-      return bad(expected, (head_id == expected
-                                ? "record " + std::to_string(expected) + " is"
-                                : "records " + std::to_string(expected) + " to " + std::to_string(head_id) + " are") +
-                               " missing at the end of the chain (deleted): the chain head says " +
-                               std::to_string(head_id) + " records were appended");
-    if (head_hash != prev)
-      return bad(head_id, "the chain head hash does not match record " + std::to_string(head_id) +
-                              ": the last record or the head was altered");
-    rep.head_hash = prev;
-    c.rollback();  // read-only transaction
-    return rep;
+    if (head->size() != 1) return R::error("the chain head row (table audit_head) is missing");
+    ChainHead h{to_int((*head)[0][0]), to_str((*head)[0][1]), ""};
+    if (h.id == 0) return h;
+    auto recs = c.query("SELECT id, hash FROM audit_log WHERE id = 1 OR id = $1 ORDER BY id", {h.id});
+    if (!recs) return R(recs.status());
+    if (recs->empty() || to_int(recs->front()[0]) != 1) return R::error("record 1 of the audit chain is missing");
+    if (to_int(recs->back()[0]) != h.id || to_str(recs->back()[1]) != h.hash)
+      return R::error("the chain head (audit_head: record " + std::to_string(h.id) +
+                      ") does not match the record it names; run chipgate audit verify");
+    h.first_hash = to_str(recs->front()[1]);
+    return h;
   });
 }
 
 // ---- lists, rules, products ------------------------------------------------------------------
+
+namespace {
+
+// The parties rows of a list import as they will be stored (and hashed): snapshot_id, seq, list_id,
+// name, country, data (the party's JSON text).
+std::vector<db::Row> parties_rows(const std::string& snapshot_id, const std::vector<nlohmann::json>& parties,
+                                  const std::vector<std::string>& texts) {
+  std::vector<db::Row> rows;
+  for (std::size_t i = 0; i < parties.size(); ++i) {
+    const auto& party = parties[i];
+    auto field = [&](const char* a, const char* b) {
+      for (const char* k : {a, b})
+        if (party.contains(k) && party[k].is_string()) return party[k].get<std::string>();
+      return std::string();
+    };
+    rows.push_back({snapshot_id, std::to_string(i + 1), field("list_id", "list"), field("name", "name"),
+                    field("country", "country"), texts[i]});
+  }
+  return rows;
+}
+
+}  // namespace
 
 Result<ListSnapshot> Store::record_list_import(const std::string& actor, const ListImport& import) {
   using R = Result<ListSnapshot>;
@@ -829,9 +1127,15 @@ Result<ListSnapshot> Store::record_list_import(const std::string& actor, const L
   auto details = dump_json("details", import.details);
   if (!details) return R(details.status());
 
+  const std::vector<db::Row> party_rows = parties_rows(id, import.parties, party_text);
+  bindings::Digest party_digest;
+  for (const db::Row& row : party_rows) party_digest.add(bindings::row_hash(bindings::kParties.name, row));
+  const std::string parties_hash = party_digest.hex();
+
   return impl_->write<ListSnapshot>([&](db::Connection& c) -> R {
-    if (Status s = impl_->lock_chain(c); !s) return R(s);
-    const std::string cols = "id, imported, actor, source_counts, total, details, audit_id";
+    auto head = impl_->lock_head(c);
+    if (!head) return R(head.status());
+    const std::string cols = bindings::kListSnapshots.columns;
     auto existing = c.query("SELECT " + cols + " FROM list_snapshots WHERE id = $1", {id});
     if (!existing) return R(existing.status());
     AuditEvent ev{actor,
@@ -843,9 +1147,11 @@ Result<ListSnapshot> Store::record_list_import(const std::string& actor, const L
                   id};
     auto p = prepare(ev);
     if (!p) return R(p.status());
-    auto audit_id = impl_->append_one(c, p.value());
-    if (!audit_id) return R(audit_id.status());
-    if (!existing->empty()) return snapshot_from_row((*existing)[0]);
+    if (!existing->empty()) {  // recorded, nothing changed: no row to bind
+      auto audit_id = impl_->append_one(c, head.value(), p.value());
+      if (!audit_id) return R(audit_id.status());
+      return snapshot_from_row((*existing)[0]);
+    }
     ListSnapshot snap;
     snap.id = id;
     snap.imported = now_utc();
@@ -853,21 +1159,22 @@ Result<ListSnapshot> Store::record_list_import(const std::string& actor, const L
     snap.source_counts = import.source_counts;
     snap.total = total;
     snap.details = import.details;
-    snap.audit_id = audit_id.value();
+    snap.audit_id = head->last_id + 1;
+    const db::Row row = {
+        id, snap.imported, actor, counts.dump(), std::to_string(total), details.value(), std::to_string(snap.audit_id)};
+    auto audit_id =
+        impl_->append_one(c, head.value(), p.value(),
+                          {{bindings::kListSnapshots.name, id, bindings::row_hash(bindings::kListSnapshots.name, row)},
+                           {bindings::kParties.name, id, parties_hash}});
+    if (!audit_id) return R(audit_id.status());
     auto ins = c.query("INSERT INTO list_snapshots (" + cols + ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                       {id, snap.imported, actor, counts.dump(), total, details.value(), snap.audit_id});
+                       {id, snap.imported, actor, *row[3], total, details.value(), snap.audit_id});
     if (!ins) return R(ins.status());
-    for (std::size_t i = 0; i < import.parties.size(); ++i) {
-      const auto& party = import.parties[i];
-      auto field = [&](const char* a, const char* b) {
-        for (const char* k : {a, b})
-          if (party.contains(k) && party[k].is_string()) return party[k].get<std::string>();
-        return std::string();
-      };
+    for (const db::Row& party : party_rows) {
       auto r = c.query(
           "INSERT INTO parties (snapshot_id, seq, list_id, name, country, data) VALUES ($1, $2, $3, $4, $5, $6)",
-          {id, static_cast<std::int64_t>(i + 1), field("list_id", "list"), field("name", "name"),
-           field("country", "country"), party_text[i]});
+          {*party[0], static_cast<std::int64_t>(std::strtoll(party[1]->c_str(), nullptr, 10)), *party[2], *party[3],
+           *party[4], *party[5]});
       if (!r) return R(r.status());
     }
     return snap;
@@ -917,31 +1224,42 @@ Result<std::int64_t> Store::record_rules_install(const std::string& actor, const
   auto p = prepare(ev);
   if (!p) return R(p.status());
   return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
+    // Checked under the chain lock, so two instances installing the same name cannot both succeed,
+    // and the rule version's seq (bound into the record) is the next one.
+    auto head = impl_->lock_head(c);
+    if (!head) return R(head.status());
     if (!install.toml.empty()) {
-      // Checked inside the write transaction (which holds the chain lock on both backends), so two
-      // instances installing the same name cannot both succeed.
-      if (Status s = impl_->lock_chain(c); !s) return R(s);
       auto existing = c.query("SELECT toml_sha256 FROM installed_scenarios WHERE name = $1", {install.scenario});
       if (!existing) return R(existing.status());
       if (!existing->empty())
         return R::error("scenario '" + install.scenario + "' is already installed (toml sha256 " +
                         to_str((*existing)[0][0]) + ")");
     }
-    auto audit_id = impl_->append_one(c, p.value());
-    if (!audit_id) return audit_id;
+    auto last = c.query("SELECT COALESCE(MAX(seq), 0) FROM rule_versions");
+    if (!last) return R(last.status());
+    const std::string seq = std::to_string(to_int(last.value()[0][0]) + 1);
+    const std::string audit_id = std::to_string(head->last_id + 1), now = now_utc();
+    const db::Row version = {seq, install.rule_set_id, install.rule_set_hash, install.scenario, now, actor, audit_id};
+    std::vector<bindings::Binding> rows = {
+        {bindings::kRuleVersions.name, seq, bindings::row_hash(bindings::kRuleVersions.name, version)}};
+    const db::Row scenario = {install.scenario, install.toml, toml_sha256, now, actor, audit_id};
+    if (!install.toml.empty())
+      rows.push_back({bindings::kInstalledScenarios.name, install.scenario,
+                      bindings::row_hash(bindings::kInstalledScenarios.name, scenario)});
+    auto id = impl_->append_one(c, head.value(), p.value(), rows);
+    if (!id) return id;
     if (!install.toml.empty()) {
-      auto r = c.query(
-          "INSERT INTO installed_scenarios (name, toml, toml_sha256, installed, actor, audit_id) "
-          "VALUES ($1, $2, $3, $4, $5, $6)",
-          {install.scenario, install.toml, toml_sha256, now_utc(), actor, audit_id.value()});
+      auto r = c.query(std::string("INSERT INTO installed_scenarios (") + bindings::kInstalledScenarios.columns +
+                           ") VALUES ($1, $2, $3, $4, $5, $6)",
+                       {install.scenario, install.toml, toml_sha256, now, actor, id.value()});
       if (!r) return R(r.status());
     }
     auto r = c.query(
-        "INSERT INTO rule_versions (rule_set_id, rule_set_hash, scenario, installed, actor, audit_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        {install.rule_set_id, install.rule_set_hash, install.scenario, now_utc(), actor, audit_id.value()});
+        std::string("INSERT INTO rule_versions (") + bindings::kRuleVersions.columns +
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {to_int(version[0]), install.rule_set_id, install.rule_set_hash, install.scenario, now, actor, id.value()});
     if (!r) return R(r.status());
-    return audit_id;
+    return id;
   });
 }
 
@@ -996,17 +1314,23 @@ Result<std::int64_t> Store::put_products(const std::string& actor, const std::ve
   auto p = prepare(ev);
   if (!p) return R(p.status());
   return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
-    auto audit_id = impl_->append_one(c, p.value());
-    if (!audit_id) return audit_id;
-    const std::string now = now_utc();
+    auto head = impl_->lock_head(c);
+    if (!head) return R(head.status());
+    const std::string now = now_utc(), audit_id = std::to_string(head->last_id + 1);
+    std::vector<bindings::Binding> rows;
+    for (std::size_t i = 0; i < products.size(); ++i)
+      rows.push_back({bindings::kProducts.name, products[i].id,
+                      bindings::row_hash(bindings::kProducts.name, {products[i].id, texts[i], now, audit_id})});
+    auto id = impl_->append_one(c, head.value(), p.value(), rows);
+    if (!id) return id;
     for (std::size_t i = 0; i < products.size(); ++i) {
       auto r = c.query(
           "INSERT INTO products (id, data, updated, audit_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
           "data = excluded.data, updated = excluded.updated, audit_id = excluded.audit_id",
-          {products[i].id, texts[i], now, audit_id.value()});
+          {products[i].id, texts[i], now, id.value()});
       if (!r) return R(r.status());
     }
-    return audit_id;
+    return id;
   });
 }
 
@@ -1023,9 +1347,10 @@ Result<std::optional<ProductRecord>> Store::get_product(const std::string& id) {
 // ---- keys ------------------------------------------------------------------------------------
 
 Result<NewApiKey> Store::create_key(const std::string& actor, Role role, const std::string& name,
-                                    std::optional<Date> expires) {
+                                    std::optional<Date> expires, Date today) {
   using R = Result<NewApiKey>;
   if (Status s = check_text("name", name); !s) return R(s);
+  if (Status s = check_key_expiry(expires, today); !s) return R(s);
   auto secret = random_hex(32);
   if (!secret) return R(secret.status());
   auto id = random_hex(8);
@@ -1041,15 +1366,24 @@ Result<NewApiKey> Store::create_key(const std::string& actor, Role role, const s
   in["expires"] = expires ? nlohmann::json(expires->to_string()) : nlohmann::json(nullptr);
   auto p = prepare(AuditEvent{actor, "key.create", in, {{"created", key.info.created}}, "", "", ""});
   if (!p) return R(p.status());
+  const db::Row row = {key.info.id,
+                       sha256_hex(key.secret),
+                       name,
+                       std::string(role_name(role)),
+                       key.info.created,
+                       expires ? std::optional<std::string>(expires->to_string()) : std::nullopt,
+                       std::nullopt};
   return impl_->write<NewApiKey>([&](db::Connection& c) -> R {
-    auto r = c.query(
-        "INSERT INTO api_keys (id, key_hash, name, role, created, expires, revoked) VALUES ($1, $2, $3, $4, $5, $6, "
-        "NULL)",
-        {key.info.id, sha256_hex(key.secret), name, std::string(role_name(role)), key.info.created,
-         expires ? db::Param(expires->to_string()) : db::Param(nullptr)});
-    if (!r) return R(r.status());
-    auto a = impl_->append_one(c, p.value());
+    auto head = impl_->lock_head(c);
+    if (!head) return R(head.status());
+    auto a =
+        impl_->append_one(c, head.value(), p.value(),
+                          {{bindings::kApiKeys.name, key.info.id, bindings::row_hash(bindings::kApiKeys.name, row)}});
     if (!a) return R(a.status());
+    auto r = c.query(
+        std::string("INSERT INTO api_keys (") + bindings::kApiKeys.columns + ") VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        {*row[0], *row[1], *row[2], *row[3], *row[4], row[5] ? db::Param(*row[5]) : db::Param(nullptr)});
+    if (!r) return R(r.status());
     return key;
   });
 }
@@ -1118,15 +1452,19 @@ Status Store::revoke_key(const std::string& actor, const std::string& key_id) {
   auto p = prepare(AuditEvent{actor, "key.revoke", {{"key_id", key_id}}, {{"revoked", true}}, "", "", ""});
   if (!p) return p.status();
   auto r = impl_->write<bool>([&](db::Connection& c) -> Result<bool> {
-    if (Status s = impl_->lock_chain(c); !s) return Result<bool>(s);
-    auto k = c.query("SELECT revoked FROM api_keys WHERE id = $1", {key_id});
+    auto head = impl_->lock_head(c);
+    if (!head) return Result<bool>(head.status());
+    auto k = c.query(std::string("SELECT ") + bindings::kApiKeys.columns + " FROM api_keys WHERE id = $1", {key_id});
     if (!k) return Result<bool>(k.status());
     if (k->empty()) return Result<bool>::error("key " + key_id + ": no such key");
-    if ((*k)[0][0]) return Result<bool>::error("key " + key_id + ": already revoked on " + *(*k)[0][0]);
-    auto u = c.query("UPDATE api_keys SET revoked = $1 WHERE id = $2", {now_utc(), key_id});
-    if (!u) return Result<bool>(u.status());
-    auto a = impl_->append_one(c, p.value());
+    db::Row row = k->front();
+    if (row[6]) return Result<bool>::error("key " + key_id + ": already revoked on " + *row[6]);
+    row[6] = now_utc();  // the row as it will be: bound into the record that revokes it
+    auto a = impl_->append_one(c, head.value(), p.value(),
+                               {{bindings::kApiKeys.name, key_id, bindings::row_hash(bindings::kApiKeys.name, row)}});
     if (!a) return Result<bool>(a.status());
+    auto u = c.query("UPDATE api_keys SET revoked = $1 WHERE id = $2", {*row[6], key_id});
+    if (!u) return Result<bool>(u.status());
     return true;
   });
   if (r) {  // refused at once through this store, not after the cache's time-to-live
@@ -1134,6 +1472,13 @@ Status Store::revoke_key(const std::string& actor, const std::string& key_id) {
     impl_->key_cache.clear();
   }
   return r.status();
+}
+
+Status check_key_expiry(std::optional<Date> expires, Date today) {
+  if (expires && *expires <= today)
+    return Status::error("expires: " + expires->to_string() + " is not after today (" + today.to_string() +
+                         ", UTC); the key would never be valid");
+  return Status::ok();
 }
 
 }  // namespace chipgate::store

@@ -14,15 +14,22 @@
 // record in the SAME transaction as the change itself, and the call returns only after COMMIT:
 // an id returned to the caller is durable (see docs/store.md for the SQLite synchronous setting).
 //
-// Audit record hash (canonical serialisation, version 1), hex SHA-256 of the UTF-8 bytes of
-//   "chipgate-audit-v1\n" + JSON array, no whitespace, of exactly these 10 values in this order:
+// Audit record hash (canonical serialisation), hex SHA-256 of the UTF-8 bytes of
+//   version 2 (records written from schema 3 on, `bound` set):
+//   "chipgate-audit-v2\n" + JSON array, no whitespace, of exactly these 11 values in this order:
 //   [id (number), time, actor, kind, rule_set_id, rule_set_hash, list_snapshot_id, prev_hash,
-//    inputs, outputs]
-// where inputs/outputs are the stored JSON TEXT of those fields, embedded as JSON strings (so
+//    inputs, outputs, bound]
+//   version 1 (records written before schema 3, `bound` NULL): "chipgate-audit-v1\n" + the same
+//   array without `bound` (10 values).
+// where inputs/outputs/bound are the stored JSON TEXT of those fields, embedded as JSON strings (so
 // the hash covers the stored bytes, not a re-serialisation), and every other value is the stored
-// string. prev_hash of the first record is 64 '0's. Record ids are consecutive from 1.
+// string. prev_hash of the first record is 64 '0's. Record ids are consecutive from 1. `bound` holds
+// the content hashes of the rows the record created or changed (decision rows, API keys, installed
+// scenarios, rule versions, list snapshots and their parties, products; store/row_bindings.h), so
+// that an edit of such a row outside the store is named by verify_audit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -102,10 +109,14 @@ struct AuditRecord {
   std::string list_snapshot_id;
   std::string prev_hash;
   std::string hash;
-  nlohmann::json to_json() const;  // inputs/outputs parsed back into JSON
+  // The row bindings (JSON text, e.g. [["decisions","17","<sha256>"]]); nullopt for a record written
+  // before schema 3 (hash rule version 1).
+  std::optional<std::string> bound;
+  nlohmann::json to_json() const;  // inputs/outputs/bound parsed back into JSON
 };
 
-// The hash a record with these fields must carry (the canonical serialisation above).
+// The hash a record with these fields must carry (the canonical serialisation above, version 1 or 2
+// as `bound` is absent or present).
 std::string audit_record_hash(const AuditRecord& record);
 // `text` as a JSON string literal, byte for byte as nlohmann::json::dump() writes valid UTF-8.
 std::string canonical_json_string(std::string_view text);
@@ -124,12 +135,38 @@ struct StoredDecision {
   nlohmann::json to_json() const;
 };
 
+// A row bound into the chain that no longer matches it (or that the chain does not know).
+struct RowProblem {
+  std::string table;          // "api_keys", "decisions", "installed_scenarios", ...
+  std::string key;            // the row's key: key id, decision id, scenario name, ...
+  std::int64_t audit_id = 0;  // the audit record it contradicts; 0 when none recorded it
+  std::string problem;        // for a human: what differs and what it means
+};
+
 struct VerifyReport {
-  bool ok = true;
+  bool ok = true;                         // the chain is intact and every bound row matches it
   std::int64_t records = 0;               // records checked
   std::optional<std::int64_t> first_bad;  // id (or position) of the first bad record
   std::string problem;                    // what is wrong with it, for a human
   std::string head_hash;                  // hash of the last good record
+  std::string first_hash;                 // hash of record 1 (identifies the chain; "" when empty)
+  // Rows bound into the chain (schema 3 on): how many were checked, and the first problems found
+  // (at most kMaxRowProblems; row_problems_total counts all of them).
+  static constexpr std::size_t kMaxRowProblems = 50;
+  std::int64_t rows_checked = 0;
+  std::vector<RowProblem> row_problems;
+  std::int64_t row_problems_total = 0;
+  // What this verification could not check, in sentences (records written before row bindings
+  // existed, a store with an older schema). Empty when everything was checked.
+  std::vector<std::string> limits;
+};
+
+// The chain's head as an anchor names it: the last record's id and hash, and record 1's hash (which
+// chain it is). Read by Store::chain_head, signed and checked by store/head_anchor.h.
+struct ChainHead {
+  std::int64_t id = 0;
+  std::string hash;        // 64 zeros for an empty chain
+  std::string first_hash;  // "" for an empty chain
 };
 
 // ---- catalog, lists, rules -------------------------------------------------------------------
@@ -186,9 +223,24 @@ struct ProductRecord {
   nlohmann::json data;
 };
 
+// The one rule for a new key's expiry date, for the CLI, the API and the store: a key is refused
+// from its expiry date on (UTC), so a date that is not after `today` makes a key that could never
+// be used. The error names the field: "expires: 2020-01-01 is not after today (2026-...)".
+Status check_key_expiry(std::optional<Date> expires, Date today = Date::today_utc());
+
 // ---- the store -------------------------------------------------------------------------------
 
 struct OpenOptions {
+  // What the opener will do. kCreate: create the database when it does not exist, apply pending
+  // migrations (servers, `keys create`). kExisting: the same on an existing database only ("no
+  // such database" otherwise). kReadOnly: an existing database, no migration, every write refused
+  // (`audit verify`, `keys list`): a mistyped path never becomes a new empty store.
+  enum class Mode { kCreate, kExisting, kReadOnly };
+  Mode mode = Mode::kCreate;
+  // How long one statement may take, ms (db::Spec::statement_timeout_ms): PostgreSQL statement_timeout
+  // and a client-side deadline (a stopped server never answers) and the connect timeout; SQLite's
+  // wait for the write lock. 0 = the backends' defaults (SQLite 10 s, PostgreSQL none).
+  std::int64_t statement_timeout_ms = 0;
   std::size_t pool_size = 32;  // idle connections kept open (one borrowed per concurrent call; more are opened
                                // when needed and closed on return), e.g. one per server worker thread
   // How long lookup_key may answer from memory for a key it has read before (0 = always ask the
@@ -224,6 +276,13 @@ class Store {
   std::string_view backend() const;  // "sqlite" | "postgresql"
   Result<int> schema_version();
 
+  // Whether a write would succeed now, answered within `deadline`: the database is still the file
+  // at its path (SQLite), can be opened for writing, and a small write (the store_probe row, outside
+  // the chain) commits. The answer is reused for a second, and one probe runs at a time, so that
+  // frequent callers (a readiness endpoint anyone may call) do not turn into a write load. The
+  // error says why, for a log (it may name paths and hosts).
+  Status check_writable(std::chrono::milliseconds deadline);
+
   // Decisions: the decision row and its audit record in one transaction; returns the decision id
   // once committed. The batch form writes all (or none) in one transaction, ids in input order.
   Result<std::int64_t> record_decision(const AuditEvent& decision);
@@ -237,6 +296,8 @@ class Store {
   // Records whose time lies in [from, to] (whole UTC days), in id order.
   Result<std::vector<AuditRecord>> audit_range(Date from, Date to);
   Result<VerifyReport> verify_audit();
+  // The chain head (audit_head), checked against the record it names; for signed anchors.
+  Result<ChainHead> chain_head();
 
   // Lists: the snapshot row, its parties and the audit record in one transaction.
   Result<ListSnapshot> record_list_import(const std::string& actor, const ListImport& import);
@@ -253,9 +314,11 @@ class Store {
   Result<std::int64_t> put_products(const std::string& actor, const std::vector<ProductRecord>& products);
   Result<std::optional<ProductRecord>> get_product(const std::string& id);
 
-  // API keys (creation and revocation audited, actor = who did it).
+  // API keys (creation and revocation audited, actor = who did it). An expiry date must lie after
+  // `today` (check_key_expiry: the rule of the CLI and the API; tests pass an earlier `today` to make
+  // a key that has expired since).
   Result<NewApiKey> create_key(const std::string& actor, Role role, const std::string& name,
-                               std::optional<Date> expires);
+                               std::optional<Date> expires, Date today = Date::today_utc());
   Result<KeyCheck> lookup_key(std::string_view secret, Date today = Date::today_utc());
   Result<std::vector<ApiKeyInfo>> list_keys();
   Status revoke_key(const std::string& actor, const std::string& key_id);  // error if unknown/already revoked

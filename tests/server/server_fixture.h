@@ -43,8 +43,9 @@ struct Fixture {
     auto opened = store::Store::open(spec);
     if (!opened) throw std::runtime_error(opened.message());
     db = std::move(opened).value();
-    auto key = [&](store::Role role, std::optional<Date> expires = std::nullopt) {
-      auto k = db->create_key("test", role, "test key", expires);
+    // `today`: the day the key is created as of (an expired key was created before it expired).
+    auto key = [&](store::Role role, std::optional<Date> expires = std::nullopt, Date today = Date::today_utc()) {
+      auto k = db->create_key("test", role, "test key", expires, today);
       if (!k) throw std::runtime_error(k.message());
       return k.value();
     };
@@ -54,7 +55,7 @@ struct Fixture {
     auto r = key(store::Role::analyst);
     revoked = r.secret;
     if (auto st = db->revoke_key("test", r.info.id); !st) throw std::runtime_error(st.message());
-    expired = key(store::Role::analyst, Date::parse("2020-01-01").value()).secret;
+    expired = key(store::Role::analyst, Date::parse("2020-01-01").value(), Date::parse("2019-12-31").value()).secret;
 
     ServiceOptions o;
     o.rules_dir = test::rules_dir();

@@ -32,8 +32,8 @@ TEST_P(ServerTest, HealthAndReadinessNeedNoKey) {
   EXPECT_EQ(h.j()["status"], "ok");
   auto r = call("GET", "/readyz");
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.j()["store"], std::string(fx().db->backend()));
-  EXPECT_GT(r.j()["rule_versions"].get<int>(), 0);
+  // Public: it says ready or not, nothing about the store (backend, paths, hosts).
+  EXPECT_EQ(r.j(), json({{"status", "ready"}})) << r.body;
 }
 
 TEST_P(ServerTest, UnknownRouteIs404AndWrongMethodIs405) {

@@ -1,5 +1,6 @@
 // `chipgate keys` and `chipgate audit` through the real binary, on both backends.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -113,11 +114,110 @@ TEST_P(StoreCliTest, AuditExportWritesJsonAndHtml) {
   EXPECT_NE(reversed.err.find("before --from"), std::string::npos) << reversed.err;
 }
 
+TEST_P(StoreCliTest, KeysCreateRefusesAnExpiryThatIsNotAfterToday) {
+  // The API's rule (400 on "expires"), on the command line too: such a key could never be used.
+  const std::string today = Date::today_utc().to_string();
+  for (const std::string& date : {std::string("2020-01-01"), today}) {
+    auto r = cli("keys create --role viewer --expires " + date);
+    EXPECT_EQ(r.exit_code, 2) << date << ": " << r.err;
+    EXPECT_NE(r.err.find("--expires: " + date + " is not after today"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << "a key was printed: " << r.out;
+  }
+  EXPECT_TRUE(store_->list_keys().value().empty());
+  EXPECT_EQ(cli("keys create --role viewer --expires " + Date::today_utc().plus_days(1).to_string()).exit_code, 0);
+}
+
+TEST_P(StoreCliTest, AuditVerifyNamesARoleRaisedInTheDatabase) {
+  auto created = cli("keys create --role viewer --name auditor");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = store_->list_keys().value().front().id;
+  ASSERT_EQ(cli("audit verify").exit_code, 0);
+  sql("UPDATE api_keys SET role = 'admin' WHERE id = '" + id + "'");
+  auto r = cli("audit verify");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("audit chain intact"), std::string::npos) << r.out;  // the records are untouched...
+  EXPECT_NE(r.out.find("api_keys " + id + ": API key " + id + " differs from what audit record 1 recorded"),
+            std::string::npos)
+      << r.out;  // ...the key row is not
+  auto js = nlohmann::json::parse(cli("audit verify --format json").out);
+  EXPECT_EQ(js["ok"], false);
+  EXPECT_EQ(js["row_problems"][0]["table"], "api_keys");
+  EXPECT_EQ(js["row_problems"][0]["key"], id);
+  EXPECT_EQ(js["row_problems"][0]["audit_id"], 1);
+}
+
+TEST_P(StoreCliTest, SignedHeadCatchesATruncatedChainWithARewrittenHead) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->append_audit(admin_event(i)));
+  const std::string dir = test::temp_dir();
+  auto keygen = test::run_cli("audit keygen --out " + dir + "/head.key");
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+  EXPECT_EQ(std::filesystem::status(dir + "/head.key").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // A second keygen never overwrites a key.
+  EXPECT_EQ(test::run_cli("audit keygen --out " + dir + "/head.key").exit_code, 2);
+  auto head = cli("audit head --key " + dir + "/head.key --out " + dir + "/head.json");
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  auto anchor = nlohmann::json::parse(read(dir + "/head.json"));
+  EXPECT_EQ(anchor["id"], 5);
+  EXPECT_EQ(anchor["hash"], store_->audit_records(5, 1).value().front().hash);
+  EXPECT_EQ(anchor["first_hash"], store_->audit_records(1, 1).value().front().hash);
+  const std::string verify_head = "audit verify --head " + dir + "/head.json --public-key " + dir + "/head.key.pub";
+  auto ok = cli(verify_head);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("the chain extends it"), std::string::npos) << ok.out;
+  // Later records extend the anchor.
+  ASSERT_TRUE(store_->append_audit(admin_event(6)));
+  EXPECT_EQ(cli(verify_head).exit_code, 0);
+
+  // Cut the tail (records 4-6) and rewrite the head to record 3: consistent on its own...
+  const std::string hash3 = store_->audit_records(3, 1).value().front().hash;
+  sql("DELETE FROM audit_log WHERE id > 3");
+  sql("UPDATE audit_head SET last_id = 3, last_hash = '" + hash3 + "'");
+  EXPECT_EQ(cli("audit verify").exit_code, 0) << "truncation is invisible without an anchor";
+  // ...but not against the anchor taken at record 5.
+  auto cut = cli(verify_head);
+  EXPECT_EQ(cut.exit_code, 1) << cut.out;
+  EXPECT_NE(cut.out.find("record 5 no longer exists"), std::string::npos) << cut.out;
+
+  // A forged anchor (its record number changed) and an anchor signed by another key are refused.
+  anchor["id"] = 2;
+  test::write_file(dir + "/forged.json", anchor.dump());
+  auto forged = cli("audit verify --head " + dir + "/forged.json");
+  EXPECT_EQ(forged.exit_code, 1);
+  EXPECT_NE(forged.out.find("signature does not match"), std::string::npos) << forged.out;
+  ASSERT_EQ(test::run_cli("audit keygen --out " + dir + "/other.key").exit_code, 0);
+  auto other = cli("audit verify --head " + dir + "/head.json --public-key " + dir + "/other.key.pub");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.out.find("not by the trusted key"), std::string::npos) << other.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreCliTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
 
+TEST(StoreCli, ReadOnlyCommandsNeverCreateADatabase) {
+  // A mistyped --db: "no such database" (exit 2), not an empty store reported intact.
+  const std::string dir = test::temp_dir();
+  for (const std::string& cmd : {std::string("audit verify"), std::string("keys list"),
+                                 std::string("audit export --from 2026-01-01 --to 2026-01-02 --out ") + dir + "/x.json",
+                                 std::string("keys revoke k-0123456789abcdef")}) {
+    auto r = test::run_cli(cmd + " --db sqlite:" + dir + "/MISTYPED");
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("no such database"), std::string::npos) << cmd << ": " << r.err;
+    EXPECT_EQ(r.out.find("intact"), std::string::npos) << cmd << ": " << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/MISTYPED")) << cmd << " created the database";
+  }
+  // Without --db, in a directory without chipgate.db: none is created there either.
+  const std::string cmd = "cd " + dir + " && env -u CHIPGATE_DB " + test::cli_path() + " keys list >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/chipgate.db"));
+}
+
 TEST(StoreCli, UnreachableDatabaseIsAClearError) {
   auto r = test::run_cli("audit verify --db sqlite:/nonexistent-dir/x.db");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--db: no such database: /nonexistent-dir/x.db does not exist"), std::string::npos) << r.err;
+  r = test::run_cli("keys create --role viewer --db sqlite:/nonexistent-dir/x.db");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--db: cannot open SQLite database /nonexistent-dir/x.db"), std::string::npos) << r.err;
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "store/db.h"
 #include "store/store.h"
@@ -48,10 +49,26 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
   void TearDown() override {
     store_.reset();
-    if (!schema_.empty()) {
+    auto schemas = extra_schemas_;
+    if (!schema_.empty()) schemas.push_back(schema_);
+    if (!schemas.empty()) {
       auto admin = db::connect(db::parse_spec(std::getenv("CHIPGATE_TEST_PG")).value());
-      if (admin) (void)admin.value()->exec("DROP SCHEMA " + schema_ + " CASCADE");
+      if (admin)
+        for (const auto& s : schemas) (void)admin.value()->exec("DROP SCHEMA " + s + " CASCADE");
     }
+  }
+
+  // Another, empty database of the same backend (no chipgate schema yet): a new SQLite path, or a new
+  // PostgreSQL schema (dropped in TearDown). `query` is appended to a PostgreSQL URL ("&name=value").
+  std::string fresh_spec(const std::string& query = "") {
+    if (GetParam() == "sqlite") return "sqlite:" + test::temp_dir() + "/fresh.db";
+    const std::string schema = "t_" + random_suffix();
+    auto admin = db::connect(db::parse_spec(std::getenv("CHIPGATE_TEST_PG")).value());
+    EXPECT_TRUE(admin) << admin.message();
+    EXPECT_TRUE(admin.value()->exec("CREATE SCHEMA " + schema)) << schema;
+    extra_schemas_.push_back(schema);
+    const std::string b = std::getenv("CHIPGATE_TEST_PG");
+    return b + (b.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema + query;
   }
 
   // A separate raw connection to the same database, for tampering with SQL.
@@ -83,6 +100,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
   std::string spec_;
   std::string schema_;
+  std::vector<std::string> extra_schemas_;
   std::unique_ptr<Store> store_;
 };
 

@@ -30,14 +30,16 @@ using testing::StoreTest;
 // ---- migrations ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, MigrationsOnEmptyDatabaseReachTheLatestVersion) {
-  // Two migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql), so the
-  // schema version is 2.
-  ASSERT_EQ(sqlite_migrations().size(), 2u);
-  ASSERT_EQ(postgresql_migrations().size(), 2u);
+  // Three migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql,
+  // 0003_row_bindings.sql), so the schema version is 3.
+  ASSERT_EQ(sqlite_migrations().size(), 3u);
+  ASSERT_EQ(postgresql_migrations().size(), 3u);
   auto v = store_->schema_version();
   ASSERT_TRUE(v) << v.message();
-  EXPECT_EQ(v.value(), 2);
-  EXPECT_EQ(count("schema_version"), 2);
+  EXPECT_EQ(v.value(), 3);
+  EXPECT_EQ(count("schema_version"), 3);
+  // A new store has nothing written before the bindings: no record binds older rows.
+  EXPECT_EQ(count("audit_log"), 0);
   // An empty chain verifies, with the all-zero head.
   auto rep = store_->verify_audit();
   ASSERT_TRUE(rep) << rep.message();
@@ -52,8 +54,8 @@ TEST_P(StoreTest, ReopeningAnExistingDatabaseKeepsDataAndDoesNotReapply) {
   store_.reset();
   auto again = Store::open(spec_);
   ASSERT_TRUE(again) << again.message();
-  EXPECT_EQ(again.value()->schema_version().value(), 2);
-  EXPECT_EQ(count("schema_version"), 2);  // not applied twice
+  EXPECT_EQ(again.value()->schema_version().value(), 3);
+  EXPECT_EQ(count("schema_version"), 3);  // not applied twice
   auto d = again.value()->get_decision(id.value());
   ASSERT_TRUE(d && d.value());
   EXPECT_EQ(d.value()->inputs["order"], "PO-1");
@@ -259,9 +261,9 @@ TEST_P(ChainTest, ForgedRecordAppendedOutsideTheStoreIsNamed) {
   auto c = raw();
   auto ins = c->query(
       "INSERT INTO audit_log (id, time, actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id, "
-      "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "prev_hash, hash, bound) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {r.id, r.time, r.actor, r.kind, r.inputs, r.outputs, r.rule_set_id, r.rule_set_hash, r.list_snapshot_id,
-       r.prev_hash, r.hash});
+       r.prev_hash, r.hash, *r.bound});
   ASSERT_TRUE(ins) << ins.message();
   const VerifyReport rep = verify();
   EXPECT_FALSE(rep.ok);
@@ -282,9 +284,9 @@ TEST_P(ChainTest, InsertedRecordInTheMiddleIsNamed) {
   auto c = raw();
   ASSERT_TRUE(c->query(
       "INSERT INTO audit_log (id, time, actor, kind, inputs, outputs, rule_set_id, rule_set_hash, list_snapshot_id, "
-      "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "prev_hash, hash, bound) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {r.id, r.time, r.actor, r.kind, r.inputs, r.outputs, r.rule_set_id, r.rule_set_hash, r.list_snapshot_id,
-       r.prev_hash, r.hash}));
+       r.prev_hash, r.hash, *r.bound}));
   // Record 3 is consistent; old record 3 (now id 4) carries a hash computed with id 3.
   const VerifyReport rep = verify();
   EXPECT_FALSE(rep.ok);
@@ -443,7 +445,8 @@ TEST_P(StoreTest, KeysCreateLookupRevokeExpire) {
   EXPECT_NE(unknown.message().find("no such key"), std::string::npos);
 
   // Expiry: refused from the expiry date on, accepted the day before.
-  auto e = store_->create_key("cli:test", Role::viewer, "temp", Date::from_ymd(2027, 1, 1));
+  // (Created as of 2026-06-01: the store refuses an expiry date that is not after the creation day.)
+  auto e = store_->create_key("cli:test", Role::viewer, "temp", Date::from_ymd(2027, 1, 1), Date::from_ymd(2026, 6, 1));
   ASSERT_TRUE(e);
   EXPECT_TRUE(store_->lookup_key(e->secret, Date::from_ymd(2026, 12, 31)).value().ok());
   auto ex = store_->lookup_key(e->secret, Date::from_ymd(2027, 1, 1)).value();

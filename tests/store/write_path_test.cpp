@@ -121,7 +121,8 @@ TEST_P(WritePathTest, CacheDelaysAnotherInstancesRevocationAndStillChecksExpiry)
   o.key_cache_ms = 3600 * 1000;
   auto cached = open_with(o);
   ASSERT_TRUE(cached);
-  auto k = cached->create_key("cli:test", Role::analyst, "desk", Date::from_ymd(2027, 1, 1));
+  auto k =
+      cached->create_key("cli:test", Role::analyst, "desk", Date::from_ymd(2027, 1, 1), Date::from_ymd(2026, 6, 1));
   ASSERT_TRUE(k) << k.message();
   ASSERT_TRUE(cached->lookup_key(k->secret, Date::from_ymd(2026, 12, 1)).value().ok());
   // Revoked through another instance (store_ has no cache): the documented trade-off is that the
