@@ -13,6 +13,7 @@
 #include "io/classification_output.h"
 #include "screen/screener.h"
 #include "server/http_server.h"
+#include "server/log_line.h"
 #include "server/service.h"
 #include "store/store.h"
 
@@ -103,8 +104,9 @@ int run(const ServeOptions& o, const char* argv0) {
     while (!done) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT) {
-        std::cerr << "chipgate serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << ": finishing the requests in flight, then exiting\n";
+        // Workers may be logging at this moment: one write for the whole line.
+        server::write_log_line(std::string("chipgate serve: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                               ": finishing the requests in flight, then exiting");
         http.stop();
         return;
       }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <iostream>
 
 #include "classify/classifier.h"
 #include "core/json_writer.h"
@@ -12,6 +11,7 @@
 #include "io/decision_output.h"
 #include "io/rules_output.h"
 #include "screen/screener.h"
+#include "server/log_line.h"
 
 namespace chipgate::server {
 
@@ -256,7 +256,7 @@ void Service::log(const std::string& line) const {
   if (options_.log)
     options_.log(line);
   else
-    std::cerr << "chipgate serve: " << line << "\n";
+    write_log_line("chipgate serve: " + line);
 }
 
 Response Service::handle(const Request& request) {
