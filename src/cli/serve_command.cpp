@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -34,6 +35,7 @@ struct ServeOptions {
   std::size_t max_list_upload_bytes = std::size_t{64} << 20;
   std::size_t max_batch = 1000;
   int timeout_s = 10;
+  int denial_window_s = 60;
   bool no_record = false;
   std::string port_file;
   std::string terms;
@@ -70,6 +72,7 @@ int run(const ServeOptions& o, const char* argv0) {
   so.terms_file = screen::find_terms_file(o.terms, argv0);
   so.lists =
       o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
+  so.denial_window = std::chrono::seconds(o.denial_window_s);
   so.limits.max_body_bytes = o.max_body_bytes;
   so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
   so.limits.max_batch = o.max_batch;
@@ -150,6 +153,10 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--denial-window", o.denial_window_s,
+                  "Authentication denials (401/403) from one client address within this many seconds share one log "
+                  "line and at most two audit records: the first at once, the rest as one count (default 60)")
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("--no-record", o.no_record,
                 "Do NOT record decisions (decision_id is null). Only for measuring the cost of recording");
   cmd->add_option("--key-cache-ms", o.key_cache_ms,

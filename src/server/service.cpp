@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 
 #include "classify/classifier.h"
 #include "core/json_writer.h"
@@ -154,7 +155,9 @@ std::string error_body(int status, const std::string& code, const std::string& m
 }
 
 Service::Service(ServiceOptions options, std::shared_ptr<store::Store> store)
-    : options_(std::move(options)), store_(std::move(store)) {}
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      denials_(DenialWindows::Options{options_.denial_window, options_.denial_max_clients}) {}
 
 Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::shared_ptr<store::Store> store) {
   using R = Result<std::unique_ptr<Service>>;
@@ -315,17 +318,58 @@ Response Service::handle(const Request& request) {
 Response Service::deny(const Request& request, const Route& route, int status, const std::string& reason,
                        const std::string& actor) {
   metrics_.add_auth_denied(status);
+  Response resp = error_response(status, status == 401 ? "unauthenticated" : "forbidden", reason);
+  if (status == 401) resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chipgate\"");
+  // Only the first denial of a client's window is logged and audited in full; the rest are counted
+  // and summarised when the window ends (run_deferred_work), so a flood writes a bounded number.
+  const std::string remote = request.remote.empty() ? "?" : request.remote;
+  if (!denials_.count(remote, actor, status, DenialWindows::Clock::now())) return resp;
   log(std::string(status == 401 ? "401 unauthenticated" : "403 forbidden") + ": " + request.method + " " +
-      request.path + " from " + (request.remote.empty() ? "?" : request.remote) + " (" + actor + "): " + reason);
+      request.path + " from " + remote + " (" + actor + "): " + reason + " [further denials of this client within " +
+      std::to_string(denials_.options().window.count()) + " s are counted and recorded together]");
   store::AuditEvent ev;
   ev.actor = actor;
   ev.kind = "auth.denied";
   ev.inputs = {{"method", request.method}, {"route", route.path}, {"path", request.path}, {"remote", request.remote}};
-  ev.outputs = {{"status", status}, {"reason", reason}};
+  ev.outputs = {{"status", status}, {"reason", reason}, {"count", 1}};
   if (auto r = store_->append_audit(ev); !r) log("could not audit the denial: " + r.message());
-  Response resp = error_response(status, status == 401 ? "unauthenticated" : "forbidden", reason);
-  if (status == 401) resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chipgate\"");
   return resp;
+}
+
+bool Service::deferred_work_due() const { return denials_.due(DenialWindows::Clock::now()); }
+
+namespace {
+
+std::string utc_text(DenialWindows::Clock::time_point t) {
+  const std::time_t secs = DenialWindows::Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void Service::run_deferred_work(bool all) {
+  std::lock_guard lock(deferred_mutex_);
+  for (const auto& s : denials_.take_ended(DenialWindows::Clock::now(), all)) {
+    nlohmann::json statuses = nlohmann::json::object();
+    std::string by_status;
+    for (const auto& [status, n] : s.by_status) {
+      statuses[std::to_string(status)] = n;
+      by_status += (by_status.empty() ? "" : ", ") + std::to_string(status) + ": " + std::to_string(n);
+    }
+    log("auth denials: " + std::to_string(s.count) + " more from " + s.client + " (" + s.actor + ") between " +
+        utc_text(s.first) + " and " + utc_text(s.last) + " (" + by_status + ")");
+    store::AuditEvent ev;
+    ev.actor = s.actor;
+    ev.kind = "auth.denied";
+    ev.inputs = {{"remote", s.client}, {"first", utc_text(s.first)}, {"last", utc_text(s.last)}};
+    ev.outputs = {{"count", s.count}, {"statuses", std::move(statuses)}};
+    if (auto r = store_->append_audit(ev); !r)
+      log("could not audit " + std::to_string(s.count) + " denials: " + r.message());
+  }
 }
 
 Response Service::dispatch(const Route& route, const std::string& param, const Request& request,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "rules/registry.h"
 #include "screen/lists.h"
 #include "server/api.h"
+#include "server/denials.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "store/store.h"
@@ -81,7 +83,11 @@ struct ServiceOptions {
   // POST /v1/lists refuses (409) an import in which a list's entry count drops sharply against the
   // store's latest snapshot, unless "force": true. Read from terms_file's [snapshot] table when set.
   screen::DropPolicy drop_policy;
-  std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
+  std::function<void(const std::string&)> log;  // one line per event (server error, denial); default stderr
+  // Authentication denials from one client (address and actor) within this window share one log
+  // line and at most two audit records (server/denials.h); at most this many clients are told apart.
+  std::chrono::seconds denial_window{60};
+  std::size_t denial_max_clients = 1000;
 };
 
 class Service {
@@ -99,6 +105,11 @@ class Service {
   std::size_t body_limit(std::string_view method, std::string_view path, std::string_view authorization) const;
   // Marks the service as shutting down: /readyz answers 503 from then on.
   void set_draining() { draining_ = true; }
+  // Work deferred from requests to later (the summaries of authentication denials whose window has
+  // ended): whether some is due (cheap, no lock), and doing it (a store write; the HTTP layer calls
+  // it from a worker thread, and with `all` once it has stopped, so that nothing counted is lost).
+  bool deferred_work_due() const;
+  void run_deferred_work(bool all = false);
 
  private:
   // What a decision is made with; replaced as a whole when lists are imported.
@@ -176,6 +187,8 @@ class Service {
   // Installed in the store but not valid with this instance's rules: name -> why (logged once). Under import_mutex_.
   std::map<std::string, std::string> unloadable_scenarios_;
   Metrics metrics_;
+  DenialWindows denials_;
+  std::mutex deferred_mutex_;  // one run_deferred_work at a time
   std::atomic<bool> draining_{false};
 };
 
