@@ -35,6 +35,9 @@ struct ServeOptions {
   std::size_t max_list_upload_bytes = std::size_t{64} << 20;
   std::size_t max_batch = 1000;
   int timeout_s = 10;
+  int header_timeout_s = 10;
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 64;
   int denial_window_s = 60;
   bool no_record = false;
   std::string port_file;
@@ -86,8 +89,11 @@ int run(const ServeOptions& o, const char* argv0) {
   ho.host = o.host;
   ho.port = o.port;
   ho.threads = o.threads;
+  ho.header_timeout_s = o.header_timeout_s;
   ho.read_timeout_s = o.timeout_s;
   ho.write_timeout_s = o.timeout_s;
+  ho.max_connections = o.max_connections;
+  ho.max_connections_per_client = o.max_connections_per_client;
   server::HttpServer http(std::shared_ptr<server::Service>(std::move(service).value()), ho);
   auto port = http.bind();
   if (!port) {
@@ -141,8 +147,16 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "Catalog the order lines' product_id refer to (default: data/sample-catalog.csv)");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML)");
   cmd->add_option("--terms", o.terms, "Screening word lists (default: data/screening/terms.toml)");
-  cmd->add_option("--threads", o.threads, "Worker threads = connections served at once (default 32)")
+  cmd->add_option("--threads", o.threads,
+                  "Worker threads = requests handled at once (default 32); slow or idle connections hold none")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-connections", o.max_connections,
+                  "Connections open at once; beyond, a connection is answered 503 and closed (default 4096, "
+                  "capped by the file descriptor limit)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
+                  "Connections open at once from one client address; beyond, 429 and closed (default 64)")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body accepted (default 1048576)")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--max-list-upload-bytes", o.max_list_upload_bytes,
@@ -151,7 +165,12 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
   cmd->add_option("--max-batch", o.max_batch, "Most elements in a batch (JSON array) body (default 1000)")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")
+  cmd->add_option("--header-timeout", o.header_timeout_s,
+                  "Seconds a client has to send a whole request head (line and headers), from its first byte or the "
+                  "connection's opening; then 408 and closed (default 10)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--timeout", o.timeout_s,
+                  "Seconds a client has to send a whole request body, and to take a whole response (default 10)")
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--denial-window", o.denial_window_s,
                   "Authentication denials (401/403) from one client address within this many seconds share one log "

@@ -98,6 +98,7 @@ class Service {
   Response handle(const Request& request);
 
   const Metrics& metrics() const { return metrics_; }
+  Metrics& metrics() { return metrics_; }  // the HTTP layer counts connections, limits and timeouts
   const Limits& limits() const { return options_.limits; }
   // The largest request body the HTTP layer reads for a request, known from its head: the larger
   // limits().max_list_upload_bytes for POST /v1/lists with an admin key (list files uploaded inline),

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server_process.h"
 #include "store/store.h"
 #include "test_db.h"
 #include "test_support.h"
@@ -22,52 +23,7 @@ namespace chipgate::server {
 namespace {
 
 using json = nlohmann::json;
-
-struct ServerProcess {
-  pid_t pid = -1;
-  int port = 0;
-  std::string stderr_path;
-
-  // Starts `chipgate serve` on a free port and waits until /healthz answers.
-  bool start(const std::string& dir, const std::string& db_spec, const std::vector<std::string>& extra = {}) {
-    const std::string port_file = dir + "/port";
-    stderr_path = dir + "/serve.err";
-    std::vector<std::string> args = {CHIPGATE_CLI,  "serve",           "--port",    "0",
-                                     "--port-file", port_file,         "--db",      db_spec,
-                                     "--rules",     test::rules_dir(), "--threads", "16"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid = fork();
-    if (pid == 0) {
-      FILE* err = freopen(stderr_path.c_str(), "w", stderr);
-      (void)err;
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 600; ++i) {  // up to 60 s (sanitizer builds load the rules slowly)
-      std::ifstream in(port_file);
-      if (in >> port && port > 0) {
-        httplib::Client c("127.0.0.1", port);
-        if (auto r = c.Get("/healthz"); r && r->status == 200) return true;
-      }
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-  int wait_exit() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
-  }
-  std::string err() const {
-    std::ifstream in(stderr_path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-};
+using testing::ServerProcess;
 
 // Clients that post decide requests until told to stop; every 200 is an acknowledged decision.
 struct Load {
