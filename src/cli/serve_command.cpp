@@ -28,6 +28,7 @@ struct ServeOptions {
   std::string db;
   std::string rules_dir;
   std::vector<std::string> lists;
+  std::vector<std::string> lists_dirs;
   std::string catalog;
   std::string letters;
   unsigned threads = 32;
@@ -75,6 +76,7 @@ int run(const ServeOptions& o, const char* argv0) {
   so.terms_file = screen::find_terms_file(o.terms, argv0);
   so.lists =
       o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
+  so.list_dirs = o.lists_dirs;
   so.denial_window = std::chrono::seconds(o.denial_window_s);
   so.limits.max_body_bytes = o.max_body_bytes;
   so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
@@ -143,6 +145,9 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "Store: sqlite:PATH or postgresql://... (default $CHIPGATE_DB, else sqlite:chipgate.db)");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
   cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--lists-dir", o.lists_dirs,
+                  "Folder from which POST /v1/lists {\"paths\": [...]} may read list files (repeatable; default none: "
+                  "that form is refused and lists are sent inline)");
   cmd->add_option("--catalog", o.catalog,
                   "Catalog the order lines' product_id refer to (default: data/sample-catalog.csv)");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML)");

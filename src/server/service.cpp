@@ -12,6 +12,7 @@
 #include "io/decision_output.h"
 #include "io/rules_output.h"
 #include "screen/screener.h"
+#include "server/list_paths.h"
 #include "server/log_line.h"
 
 namespace chipgate::server {
@@ -162,6 +163,8 @@ Service::Service(ServiceOptions options, std::shared_ptr<store::Store> store)
 Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::shared_ptr<store::Store> store) {
   using R = Result<std::unique_ptr<Service>>;
   if (!store) return R::error("no store");
+  auto list_dirs = resolve_list_dirs(options.list_dirs);
+  if (!list_dirs) return R::error("--lists-dir: " + list_dirs.message());
   if (!options.load_screener && !options.terms_file.empty()) {
     auto terms = screen::load_terms(options.terms_file);
     if (!terms) return R::error("--terms: " + terms.message());
@@ -201,6 +204,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
   }
   if (!options.screen_party) options.screen_party = default_screen_party;
   std::unique_ptr<Service> s(new Service(std::move(options), std::move(store)));
+  s->list_dirs_ = std::move(list_dirs).value();
   auto reg = rules::Registry::load(s->options_.rules_dir);
   if (!reg) return R::error("--rules: " + reg.message());
   s->registry_ = reg.value();
@@ -630,9 +634,7 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   if (!body->is_object() || !body->contains("files")) {
     auto req = parse_list_import(body.value(), err);
     if (!req) return error_response(err);
-    std::lock_guard lock(import_mutex_);
-    return import_lists(options_.load_screener(req->paths), req->force, {{"paths", req->paths}}, req->paths, "paths",
-                        actor);
+    return import_list_paths(req.value(), actor);
   }
   auto req = parse_list_upload(std::move(body).value(), options_.limits, err);
   if (!req) return error_response(err);
@@ -675,6 +677,27 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
     return json_response(400, body_out);
   }
   return import_lists(std::move(screener), req->force, {{"files", std::move(files)}}, std::move(names), "files", actor);
+}
+
+// The paths form: only files inside the --lists-dir folders are read (server/list_paths.h), by this
+// server itself, and the screener is built from their text as for the inline form. (A custom
+// load_screener without a text loader, in tests, gets the checked file paths.)
+Response Service::import_list_paths(const ListImportRequest& req, const std::string& actor) {
+  ApiError err;
+  auto files = read_confined_lists(req.paths, list_dirs_, options_.limits.max_list_upload_bytes, err);
+  if (!files) return error_response(err);
+  std::lock_guard lock(import_mutex_);
+  Result<std::shared_ptr<const license::PartyScreener>> screener = Status::error("no list loader");
+  if (options_.load_screener_texts) {
+    std::vector<screen::ListText> texts;
+    for (const auto& f : files.value()) texts.push_back({f.path, f.text});
+    screener = options_.load_screener_texts(texts);
+  } else {
+    std::vector<std::string> paths;
+    for (const auto& f : files.value()) paths.push_back(f.path);
+    screener = options_.load_screener(paths);
+  }
+  return import_lists(std::move(screener), req.force, {{"paths", req.paths}}, req.paths, "paths", actor);
 }
 
 Response Service::import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,

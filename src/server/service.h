@@ -26,6 +26,7 @@
 #include "screen/lists.h"
 #include "server/api.h"
 #include "server/denials.h"
+#include "server/list_paths.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "store/store.h"
@@ -74,6 +75,9 @@ struct ServiceOptions {
   std::string catalog;             // catalog file the order lines' product_id refer to ("" = none)
   std::string letters;             // is-informed letters (TOML), "" = none
   std::vector<std::string> lists;  // restricted-party lists loaded at start
+  // The folders POST /v1/lists {"paths": [...]} may read from (--lists-dir); none: the paths form is
+  // refused and lists come inline ({"files": [...]}). See server/list_paths.h.
+  std::vector<std::string> list_dirs;
   std::string terms_file;        // screening word lists (data/screening/terms.toml) -> fuzzy screener; "" = exact/alias
   ScreenerLoader load_screener;  // default: license::ExactAliasScreener::load
   // Default: the in-memory twin of the default load_screener. Left empty with a custom load_screener,
@@ -139,6 +143,7 @@ class Service {
   Response scenarios_list();
   Response lists_get();
   Response lists_post(const Request& request, const std::string& actor);
+  Response import_list_paths(const ListImportRequest& request, const std::string& actor);
   // The common tail of both forms of POST /v1/lists: sharp-drop check, record (audited), swap the engine.
   Response import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,
                         nlohmann::json details, std::vector<std::string> list_paths, const std::string& field,
@@ -180,6 +185,7 @@ class Service {
   ServiceOptions options_;
   std::shared_ptr<store::Store> store_;
   std::shared_ptr<const rules::Registry> registry_;
+  ListDirs list_dirs_;  // options_.list_dirs, resolved at start
   std::vector<classify::Item> items_;
   std::vector<rules::Letter> letters_;
   mutable std::mutex engine_mutex_;
