@@ -93,6 +93,16 @@ std::string query_value(const Request& r, const std::string& key, const std::str
   return it == r.query.end() ? fallback : it->second;
 }
 
+// application/json or a structured +json type (RFC 6839), with or without parameters (charset).
+bool is_json_media_type(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(type.begin());
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "application/json") return true;
+  return type.rfind("application/", 0) == 0 && type.size() > 17 && type.compare(type.size() - 5, 5, "+json") == 0;
+}
+
 // The key of an "Authorization: Bearer KEY" header, "" when the header is absent or malformed.
 std::string bearer_secret(std::string_view h) {
   const bool bearer = h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0);
@@ -386,10 +396,13 @@ Response Service::dispatch(const Route& route, const std::string& param, const R
             " " + route.path +
             (*request.body_over_limit == options_.limits.max_body_bytes ? " (--max-body-bytes)"
                                                                         : " (--max-list-upload-bytes)"));
-  if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
-  if (route.method == "POST" && !request.content_type.empty() && request.content_type.find("json") == std::string::npos)
+  // Every POST body is JSON but a scenario's, which may also be TOML (checked in scenarios_post).
+  if (route.method == "POST" && route.path != "/v1/scenarios" && !is_json_media_type(request.content_type))
     return error_response(415, "unsupported_media_type",
-                          "the body must be JSON (Content-Type: application/json), not " + request.content_type);
+                          request.content_type.empty()
+                              ? "the body must be JSON sent with Content-Type: application/json (none was given)"
+                              : "the body must be JSON (Content-Type: application/json), not " + request.content_type);
+  if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
   const std::string& p = route.path;
   if (p == "/v1/classify" || p == "/v1/decide") {
     // A scenario installed through another instance sharing the store after this one started.
