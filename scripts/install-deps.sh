@@ -14,7 +14,7 @@ packages=(
   libpq-dev                                   # store: PostgreSQL client (plain libpq) for shared stores
   postgresql-15                               # store tests: throwaway server (scripts/with-postgres.sh)
   libicu-dev                                  # screening: NFKC, transliteration (Han -> pinyin), diacritics
-  libcpp-httplib-dev                          # chipgate serve: HTTP/1.1 server (+ client in tests/server)
+  libcpp-httplib-dev                          # tests/server: the HTTP client (chipgate serve has its own epoll server)
   libjemalloc-dev                             # chipgate's allocator: less CPU per request under serve's threads
   clang clang-format                          # libFuzzer targets; formatting check
   python3                                     # benchmark data generator; README's list-upload example

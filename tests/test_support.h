@@ -12,6 +12,7 @@ std::shared_ptr<rules::Registry> registry();
 std::string rules_dir();
 std::string shared_data(const std::string& relative);  // ../shared/data/<relative>
 std::string source_path(const std::string& relative);  // <repo>/<relative>
+std::string cli_path();                                // the chipgate binary of this build
 
 // The chipgate binary under test.
 std::string cli_path();

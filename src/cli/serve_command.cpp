@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "screen/screener.h"
 #include "server/head_publisher.h"
 #include "server/http_server.h"
+#include "server/log_line.h"
 #include "server/service.h"
 #include "store/store.h"
 
@@ -27,6 +29,7 @@ struct ServeOptions {
   std::string db;
   std::string rules_dir;
   std::vector<std::string> lists;
+  std::vector<std::string> lists_dirs;
   std::string catalog;
   std::string letters;
   unsigned threads = 32;
@@ -34,6 +37,10 @@ struct ServeOptions {
   std::size_t max_list_upload_bytes = std::size_t{64} << 20;
   std::size_t max_batch = 1000;
   int timeout_s = 10;
+  int header_timeout_s = 10;
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 64;
+  int denial_window_s = 60;
   bool no_record = false;
   std::string port_file;
   std::string terms;
@@ -79,6 +86,8 @@ int run(const ServeOptions& o, const char* argv0) {
   so.terms_file = screen::find_terms_file(o.terms, argv0);
   so.lists =
       o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
+  so.list_dirs = o.lists_dirs;
+  so.denial_window = std::chrono::seconds(o.denial_window_s);
   so.limits.max_body_bytes = o.max_body_bytes;
   so.limits.max_list_upload_bytes = o.max_list_upload_bytes;
   so.limits.max_batch = o.max_batch;
@@ -108,8 +117,11 @@ int run(const ServeOptions& o, const char* argv0) {
   ho.host = o.host;
   ho.port = o.port;
   ho.threads = o.threads;
+  ho.header_timeout_s = o.header_timeout_s;
   ho.read_timeout_s = o.timeout_s;
   ho.write_timeout_s = o.timeout_s;
+  ho.max_connections = o.max_connections;
+  ho.max_connections_per_client = o.max_connections_per_client;
   server::HttpServer http(std::shared_ptr<server::Service>(std::move(service).value()), ho);
   auto port = http.bind();
   if (!port) {
@@ -129,8 +141,9 @@ int run(const ServeOptions& o, const char* argv0) {
     while (!done) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT) {
-        std::cerr << "chipgate serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << ": finishing the requests in flight, then exiting\n";
+        // Workers may be logging at this moment: one write for the whole line.
+        server::write_log_line(std::string("chipgate serve: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                               ": finishing the requests in flight, then exiting");
         http.stop();
         return;
       }
@@ -158,12 +171,23 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "Store: sqlite:PATH or postgresql://... (default $CHIPGATE_DB, else sqlite:chipgate.db)");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
   cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--lists-dir", o.lists_dirs,
+                  "Folder from which POST /v1/lists {\"paths\": [...]} may read list files (repeatable; default none: "
+                  "that form is refused and lists are sent inline)");
   cmd->add_option("--catalog", o.catalog,
                   "Catalog the order lines' product_id refer to (default: data/sample-catalog.csv)");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML)");
   cmd->add_option("--terms", o.terms, "Screening word lists (default: data/screening/terms.toml)");
-  cmd->add_option("--threads", o.threads, "Worker threads = connections served at once (default 32)")
+  cmd->add_option("--threads", o.threads,
+                  "Worker threads = requests handled at once (default 32); slow or idle connections hold none")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-connections", o.max_connections,
+                  "Connections open at once; beyond, a connection is answered 503 and closed (default 4096, "
+                  "capped by the file descriptor limit)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
+                  "Connections open at once from one client address; beyond, 429 and closed (default 64)")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body accepted (default 1048576)")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--max-list-upload-bytes", o.max_list_upload_bytes,
@@ -172,8 +196,17 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
   cmd->add_option("--max-batch", o.max_batch, "Most elements in a batch (JSON array) body (default 1000)")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--timeout", o.timeout_s, "Read/write timeout per request, seconds (default 10)")
+  cmd->add_option("--header-timeout", o.header_timeout_s,
+                  "Seconds a client has to send a whole request head (line and headers), from its first byte or the "
+                  "connection's opening; then 408 and closed (default 10)")
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--timeout", o.timeout_s,
+                  "Seconds a client has to send a whole request body, and to take a whole response (default 10)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--denial-window", o.denial_window_s,
+                  "Authentication denials (401/403) from one client address within this many seconds share one log "
+                  "line and at most two audit records: the first at once, the rest as one count (default 60)")
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("--no-record", o.no_record,
                 "Do NOT record decisions (decision_id is null). Only for measuring the cost of recording");
   cmd->add_option("--key-cache-ms", o.key_cache_ms,

@@ -629,6 +629,8 @@ Result<Snapshot> load_lists(const std::vector<std::string>& paths) {
   return load_list_texts(texts);
 }
 
+Result<std::vector<std::string>> list_files(const std::vector<std::string>& paths) { return expand(paths); }
+
 Result<Snapshot> load_list_texts(const std::vector<ListText>& files) {
   if (files.empty()) return Result<Snapshot>::error("no list files given");
   Loader loader;

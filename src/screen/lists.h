@@ -82,6 +82,9 @@ struct ListText {
 // rows of the same folder by ent_num (kindrat86 uids are OFAC ent_nums too). A file that is not a
 // list makes the whole load fail (nothing half-imported); a bad row is recorded in `issues`.
 Result<Snapshot> load_lists(const std::vector<std::string>& paths);
+// The files load_lists reads for `paths`, in its order: a file as given, a folder's list files.
+// For a caller that must check each file before it is read (the server's POST /v1/lists).
+Result<std::vector<std::string>> list_files(const std::vector<std::string>& paths);
 // The same from in-memory files (an upload over HTTP; load_lists reads the files and calls this):
 // every file's format detected from its content, OFAC legacy files joined across the set.
 Result<Snapshot> load_list_texts(const std::vector<ListText>& files);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
+#include <set>
 
 #include "core/json_util.h"
 #include "io/catalog.h"
@@ -44,6 +46,64 @@ std::size_t nesting_depth(std::string_view text, std::size_t limit) {
   }
   return deepest;
 }
+
+// nlohmann's parser callback: notes the first key given twice in one object (the parser itself
+// keeps the last value, so `{"ship_to":"DE","ship_to":"CN"}` would silently mean CN) and its path
+// in the notation of field errors ("[1].ship_to", "rates.fp8").
+struct DuplicateKeys {
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;  // arrays: the element being read
+    std::string key;        // objects: the key being read
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> stack;
+  std::string first;  // the path of the first duplicate, "" while there is none
+  std::string key;
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        stack.push_back({event == E::array_start, 0, {}, {}});
+        break;
+      case E::object_end:
+      case E::array_end:
+        if (!stack.empty()) stack.pop_back();
+        next_element();
+        break;
+      case E::key:
+        if (!stack.empty() && parsed.is_string()) {
+          stack.back().key = parsed.get<std::string>();
+          if (!stack.back().keys.insert(stack.back().key).second && first.empty()) {
+            key = stack.back().key;
+            first = path();
+          }
+        }
+        break;
+      case E::value:
+        next_element();
+        break;
+    }
+    return true;
+  }
+  void next_element() {
+    if (!stack.empty() && stack.back().array) ++stack.back().index;
+  }
+  std::string path() const {
+    std::string out;
+    for (const auto& f : stack) {
+      if (f.array) {
+        out += "[" + std::to_string(f.index) + "]";
+      } else {
+        if (!out.empty()) out.push_back('.');
+        out += f.key;
+      }
+    }
+    return out;
+  }
+};
 
 template <typename T>
 Result<T> fail(ApiError& error, int status, std::string code, std::string message,
@@ -118,7 +178,16 @@ Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limi
     return fail<R>(error, 400, "invalid_json",
                    "the JSON is nested deeper than " + std::to_string(limits.max_depth) + " levels");
   try {
-    return nlohmann::json::parse(body);
+    DuplicateKeys duplicates;
+    auto parsed = nlohmann::json::parse(body, std::ref(duplicates));
+    if (!duplicates.first.empty()) {
+      const std::string& at = duplicates.first;
+      return fail<R>(error, 400, "invalid_json",
+                     "duplicate key '" + duplicates.key + "'" + (at == duplicates.key ? "" : " at " + at) +
+                         ": each key may appear once in an object (which value would count is ambiguous)",
+                     {{at, "given more than once"}});
+    }
+    return parsed;
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     std::string what = e.what();
     if (const auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);

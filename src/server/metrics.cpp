@@ -44,6 +44,16 @@ void Metrics::add_auth_denied(int status) {
   ++denied_[status];
 }
 
+void Metrics::add_connection_rejected(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++rejected_[reason];
+}
+
+void Metrics::add_request_timeout(const std::string& phase) {
+  std::lock_guard lock(mutex_);
+  ++timeouts_[phase];
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
@@ -76,6 +86,19 @@ std::string Metrics::render() const {
   o << "# HELP chipgate_auth_denied_total Requests refused by authentication (401) or authorisation (403).\n"
     << "# TYPE chipgate_auth_denied_total counter\n";
   for (const auto& [status, n] : denied_) o << "chipgate_auth_denied_total{status=\"" << status << "\"} " << n << "\n";
+  o << "# HELP chipgate_http_connections_open Client connections open now.\n"
+    << "# TYPE chipgate_http_connections_open gauge\n"
+    << "chipgate_http_connections_open " << connections_open_.load() << "\n";
+  o << "# HELP chipgate_http_connections_rejected_total Connections answered 429 (per-client limit) or 503 "
+       "(server limit) and closed.\n"
+    << "# TYPE chipgate_http_connections_rejected_total counter\n";
+  for (const auto& [reason, n] : rejected_)
+    o << "chipgate_http_connections_rejected_total{reason=\"" << label(reason) << "\"} " << n << "\n";
+  o << "# HELP chipgate_http_request_timeouts_total Requests cut at a deadline: head or body not received "
+       "in time (408), response not taken in time.\n"
+    << "# TYPE chipgate_http_request_timeouts_total counter\n";
+  for (const auto& [phase, n] : timeouts_)
+    o << "chipgate_http_request_timeouts_total{phase=\"" << label(phase) << "\"} " << n << "\n";
   o << "# HELP chipgate_uptime_seconds Seconds since this server instance started.\n"
     << "# TYPE chipgate_uptime_seconds gauge\n"
     << "chipgate_uptime_seconds "

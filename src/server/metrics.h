@@ -1,8 +1,11 @@
 // Prometheus text-format metrics of one server instance: requests by route, method and status,
-// latency histograms by route, recorded decisions. Thread-safe; owned by the server (no globals).
+// latency histograms by route, recorded decisions, authentication denials, and the connection side
+// (connections open, refused by a limit, requests cut at a deadline). Thread-safe; owned by the
+// server (no globals).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -22,6 +25,12 @@ class Metrics {
   void observe(const std::string& method, const std::string& route, int status, double seconds);
   void add_recorded(const std::string& kind, std::uint64_t count);
   void add_auth_denied(int status);
+  // The connection side (server/http_server.cpp). `reason`: "client_limit" or "server_limit";
+  // `phase`: "head", "body" or "write".
+  void connection_opened() { ++connections_open_; }
+  void connection_closed() { --connections_open_; }
+  void add_connection_rejected(const std::string& reason);
+  void add_request_timeout(const std::string& phase);
   // The exposition text (text/plain; version=0.0.4).
   std::string render() const;
 
@@ -36,6 +45,9 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                                     // route
   std::map<std::string, std::uint64_t> recorded_;                                // audit kind
   std::map<int, std::uint64_t> denied_;                                          // status
+  std::map<std::string, std::uint64_t> rejected_;                                // reason
+  std::map<std::string, std::uint64_t> timeouts_;                                // phase
+  std::atomic<std::int64_t> connections_open_{0};                                // on every connection: no lock
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <iostream>
+#include <ctime>
 
 #include "classify/classifier.h"
 #include "core/json_writer.h"
@@ -12,6 +12,8 @@
 #include "io/decision_output.h"
 #include "io/rules_output.h"
 #include "screen/screener.h"
+#include "server/list_paths.h"
+#include "server/log_line.h"
 
 namespace chipgate::server {
 
@@ -91,6 +93,16 @@ std::string query_value(const Request& r, const std::string& key, const std::str
   return it == r.query.end() ? fallback : it->second;
 }
 
+// application/json or a structured +json type (RFC 6839), with or without parameters (charset).
+bool is_json_media_type(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(type.begin());
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "application/json") return true;
+  return type.rfind("application/", 0) == 0 && type.size() > 17 && type.compare(type.size() - 5, 5, "+json") == 0;
+}
+
 // The key of an "Authorization: Bearer KEY" header, "" when the header is absent or malformed.
 std::string bearer_secret(std::string_view h) {
   const bool bearer = h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0);
@@ -154,11 +166,15 @@ std::string error_body(int status, const std::string& code, const std::string& m
 }
 
 Service::Service(ServiceOptions options, std::shared_ptr<store::Store> store)
-    : options_(std::move(options)), store_(std::move(store)) {}
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      denials_(DenialWindows::Options{options_.denial_window, options_.denial_max_clients}) {}
 
 Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::shared_ptr<store::Store> store) {
   using R = Result<std::unique_ptr<Service>>;
   if (!store) return R::error("no store");
+  auto list_dirs = resolve_list_dirs(options.list_dirs);
+  if (!list_dirs) return R::error("--lists-dir: " + list_dirs.message());
   if (!options.load_screener && !options.terms_file.empty()) {
     auto terms = screen::load_terms(options.terms_file);
     if (!terms) return R::error("--terms: " + terms.message());
@@ -198,6 +214,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
   }
   if (!options.screen_party) options.screen_party = default_screen_party;
   std::unique_ptr<Service> s(new Service(std::move(options), std::move(store)));
+  s->list_dirs_ = std::move(list_dirs).value();
   auto reg = rules::Registry::load(s->options_.rules_dir);
   if (!reg) return R::error("--rules: " + reg.message());
   s->registry_ = reg.value();
@@ -256,7 +273,7 @@ void Service::log(const std::string& line) const {
   if (options_.log)
     options_.log(line);
   else
-    std::cerr << "chipgate serve: " << line << "\n";
+    write_log_line("chipgate serve: " + line);
 }
 
 Response Service::handle(const Request& request) {
@@ -315,17 +332,58 @@ Response Service::handle(const Request& request) {
 Response Service::deny(const Request& request, const Route& route, int status, const std::string& reason,
                        const std::string& actor) {
   metrics_.add_auth_denied(status);
+  Response resp = error_response(status, status == 401 ? "unauthenticated" : "forbidden", reason);
+  if (status == 401) resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chipgate\"");
+  // Only the first denial of a client's window is logged and audited in full; the rest are counted
+  // and summarised when the window ends (run_deferred_work), so a flood writes a bounded number.
+  const std::string remote = request.remote.empty() ? "?" : request.remote;
+  if (!denials_.count(remote, actor, status, DenialWindows::Clock::now())) return resp;
   log(std::string(status == 401 ? "401 unauthenticated" : "403 forbidden") + ": " + request.method + " " +
-      request.path + " from " + (request.remote.empty() ? "?" : request.remote) + " (" + actor + "): " + reason);
+      request.path + " from " + remote + " (" + actor + "): " + reason + " [further denials of this client within " +
+      std::to_string(denials_.options().window.count()) + " s are counted and recorded together]");
   store::AuditEvent ev;
   ev.actor = actor;
   ev.kind = "auth.denied";
   ev.inputs = {{"method", request.method}, {"route", route.path}, {"path", request.path}, {"remote", request.remote}};
-  ev.outputs = {{"status", status}, {"reason", reason}};
+  ev.outputs = {{"status", status}, {"reason", reason}, {"count", 1}};
   if (auto r = store_->append_audit(ev); !r) log("could not audit the denial: " + r.message());
-  Response resp = error_response(status, status == 401 ? "unauthenticated" : "forbidden", reason);
-  if (status == 401) resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"chipgate\"");
   return resp;
+}
+
+bool Service::deferred_work_due() const { return denials_.due(DenialWindows::Clock::now()); }
+
+namespace {
+
+std::string utc_text(DenialWindows::Clock::time_point t) {
+  const std::time_t secs = DenialWindows::Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void Service::run_deferred_work(bool all) {
+  std::lock_guard lock(deferred_mutex_);
+  for (const auto& s : denials_.take_ended(DenialWindows::Clock::now(), all)) {
+    nlohmann::json statuses = nlohmann::json::object();
+    std::string by_status;
+    for (const auto& [status, n] : s.by_status) {
+      statuses[std::to_string(status)] = n;
+      by_status += (by_status.empty() ? "" : ", ") + std::to_string(status) + ": " + std::to_string(n);
+    }
+    log("auth denials: " + std::to_string(s.count) + " more from " + s.client + " (" + s.actor + ") between " +
+        utc_text(s.first) + " and " + utc_text(s.last) + " (" + by_status + ")");
+    store::AuditEvent ev;
+    ev.actor = s.actor;
+    ev.kind = "auth.denied";
+    ev.inputs = {{"remote", s.client}, {"first", utc_text(s.first)}, {"last", utc_text(s.last)}};
+    ev.outputs = {{"count", s.count}, {"statuses", std::move(statuses)}};
+    if (auto r = store_->append_audit(ev); !r)
+      log("could not audit " + std::to_string(s.count) + " denials: " + r.message());
+  }
 }
 
 Response Service::dispatch(const Route& route, const std::string& param, const Request& request,
@@ -338,10 +396,13 @@ Response Service::dispatch(const Route& route, const std::string& param, const R
             " " + route.path +
             (*request.body_over_limit == options_.limits.max_body_bytes ? " (--max-body-bytes)"
                                                                         : " (--max-list-upload-bytes)"));
-  if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
-  if (route.method == "POST" && !request.content_type.empty() && request.content_type.find("json") == std::string::npos)
+  // Every POST body is JSON but a scenario's, which may also be TOML (checked in scenarios_post).
+  if (route.method == "POST" && route.path != "/v1/scenarios" && !is_json_media_type(request.content_type))
     return error_response(415, "unsupported_media_type",
-                          "the body must be JSON (Content-Type: application/json), not " + request.content_type);
+                          request.content_type.empty()
+                              ? "the body must be JSON sent with Content-Type: application/json (none was given)"
+                              : "the body must be JSON (Content-Type: application/json), not " + request.content_type);
+  if (auto admin = dispatch_admin(route, param, request, actor)) return std::move(*admin);
   const std::string& p = route.path;
   if (p == "/v1/classify" || p == "/v1/decide") {
     // A scenario installed through another instance sharing the store after this one started.
@@ -586,9 +647,7 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
   if (!body->is_object() || !body->contains("files")) {
     auto req = parse_list_import(body.value(), err);
     if (!req) return error_response(err);
-    std::lock_guard lock(import_mutex_);
-    return import_lists(options_.load_screener(req->paths), req->force, {{"paths", req->paths}}, req->paths, "paths",
-                        actor);
+    return import_list_paths(req.value(), actor);
   }
   auto req = parse_list_upload(std::move(body).value(), options_.limits, err);
   if (!req) return error_response(err);
@@ -631,6 +690,27 @@ Response Service::lists_post(const Request& request, const std::string& actor) {
     return json_response(400, body_out);
   }
   return import_lists(std::move(screener), req->force, {{"files", std::move(files)}}, std::move(names), "files", actor);
+}
+
+// The paths form: only files inside the --lists-dir folders are read (server/list_paths.h), by this
+// server itself, and the screener is built from their text as for the inline form. (A custom
+// load_screener without a text loader, in tests, gets the checked file paths.)
+Response Service::import_list_paths(const ListImportRequest& req, const std::string& actor) {
+  ApiError err;
+  auto files = read_confined_lists(req.paths, list_dirs_, options_.limits.max_list_upload_bytes, err);
+  if (!files) return error_response(err);
+  std::lock_guard lock(import_mutex_);
+  Result<std::shared_ptr<const license::PartyScreener>> screener = Status::error("no list loader");
+  if (options_.load_screener_texts) {
+    std::vector<screen::ListText> texts;
+    for (const auto& f : files.value()) texts.push_back({f.path, f.text});
+    screener = options_.load_screener_texts(texts);
+  } else {
+    std::vector<std::string> paths;
+    for (const auto& f : files.value()) paths.push_back(f.path);
+    screener = options_.load_screener(paths);
+  }
+  return import_lists(std::move(screener), req.force, {{"paths", req.paths}}, req.paths, "paths", actor);
 }
 
 Response Service::import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,8 @@
 #include "rules/registry.h"
 #include "screen/lists.h"
 #include "server/api.h"
+#include "server/denials.h"
+#include "server/list_paths.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "store/store.h"
@@ -72,6 +75,9 @@ struct ServiceOptions {
   std::string catalog;             // catalog file the order lines' product_id refer to ("" = none)
   std::string letters;             // is-informed letters (TOML), "" = none
   std::vector<std::string> lists;  // restricted-party lists loaded at start
+  // The folders POST /v1/lists {"paths": [...]} may read from (--lists-dir); none: the paths form is
+  // refused and lists come inline ({"files": [...]}). See server/list_paths.h.
+  std::vector<std::string> list_dirs;
   std::string terms_file;        // screening word lists (data/screening/terms.toml) -> fuzzy screener; "" = exact/alias
   ScreenerLoader load_screener;  // default: license::ExactAliasScreener::load
   // Default: the in-memory twin of the default load_screener. Left empty with a custom load_screener,
@@ -84,6 +90,11 @@ struct ServiceOptions {
   std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
   // GET /readyz answers within about this long: the store's write probe gets this deadline.
   std::int64_t ready_timeout_ms = 2000;
+  std::function<void(const std::string&)> log;  // one line per event (server error, denial); default stderr
+  // Authentication denials from one client (address and actor) within this window share one log
+  // line and at most two audit records (server/denials.h); at most this many clients are told apart.
+  std::chrono::seconds denial_window{60};
+  std::size_t denial_max_clients = 1000;
 };
 
 class Service {
@@ -94,6 +105,7 @@ class Service {
   Response handle(const Request& request);
 
   const Metrics& metrics() const { return metrics_; }
+  Metrics& metrics() { return metrics_; }  // the HTTP layer counts connections, limits and timeouts
   const Limits& limits() const { return options_.limits; }
   // The largest request body the HTTP layer reads for a request, known from its head: the larger
   // limits().max_list_upload_bytes for POST /v1/lists with an admin key (list files uploaded inline),
@@ -101,6 +113,11 @@ class Service {
   std::size_t body_limit(std::string_view method, std::string_view path, std::string_view authorization) const;
   // Marks the service as shutting down: /readyz answers 503 from then on.
   void set_draining() { draining_ = true; }
+  // Work deferred from requests to later (the summaries of authentication denials whose window has
+  // ended): whether some is due (cheap, no lock), and doing it (a store write; the HTTP layer calls
+  // it from a worker thread, and with `all` once it has stopped, so that nothing counted is lost).
+  bool deferred_work_due() const;
+  void run_deferred_work(bool all = false);
 
  private:
   // What a decision is made with; replaced as a whole when lists are imported.
@@ -129,6 +146,7 @@ class Service {
   Response scenarios_list();
   Response lists_get();
   Response lists_post(const Request& request, const std::string& actor);
+  Response import_list_paths(const ListImportRequest& request, const std::string& actor);
   // The common tail of both forms of POST /v1/lists: sharp-drop check, record (audited), swap the engine.
   Response import_lists(Result<std::shared_ptr<const license::PartyScreener>> screener, bool force,
                         nlohmann::json details, std::vector<std::string> list_paths, const std::string& field,
@@ -170,6 +188,7 @@ class Service {
   ServiceOptions options_;
   std::shared_ptr<store::Store> store_;
   std::shared_ptr<const rules::Registry> registry_;
+  ListDirs list_dirs_;  // options_.list_dirs, resolved at start
   std::vector<classify::Item> items_;
   std::vector<rules::Letter> letters_;
   mutable std::mutex engine_mutex_;
@@ -178,6 +197,8 @@ class Service {
   // Installed in the store but not valid with this instance's rules: name -> why (logged once). Under import_mutex_.
   std::map<std::string, std::string> unloadable_scenarios_;
   Metrics metrics_;
+  DenialWindows denials_;
+  std::mutex deferred_mutex_;  // one run_deferred_work at a time
   std::atomic<bool> draining_{false};
 };
 

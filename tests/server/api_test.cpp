@@ -47,6 +47,33 @@ TEST(ApiParse, MalformedJsonMessageStaysValidUtf8) {
   EXPECT_NO_THROW((void)e.to_json().dump());
 }
 
+TEST(ApiParse, DuplicateKeysAre400NamingTheKeyAndWhereItIs) {
+  // nlohmann's parser keeps the last value: {"ship_to":"DE","ship_to":"CN"} would be read as CN.
+  ApiError e;
+  auto r = parse_decide_request(R"({"order_id":"SO-1","product_id":"p","ship_to":"DE","ship_to":"CN"})", Limits{}, e);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.code, "invalid_json");
+  EXPECT_NE(e.message.find("duplicate key 'ship_to'"), std::string::npos) << e.message;
+  ASSERT_EQ(e.fields.size(), 1u);
+  EXPECT_EQ(e.fields[0].field, "ship_to");
+  // In a batch, after a complete first element: the element's index.
+  e = {};
+  EXPECT_FALSE(
+      parse_decide_request(R"([{"order_id":"a","x":[1,2,{"y":1}]},{"order_id":"b","order_id":"c"}])", Limits{}, e));
+  ASSERT_EQ(e.fields.size(), 1u);
+  EXPECT_EQ(e.fields[0].field, "[1].order_id");
+  // Nested in an object.
+  e = {};
+  EXPECT_FALSE(parse_classify_request(R"({"kind":"gpu","rates":{"fp8":1,"fp16":2,"fp8":3}})", Limits{}, e));
+  ASSERT_EQ(e.fields.size(), 1u);
+  EXPECT_EQ(e.fields[0].field, "rates.fp8");
+  EXPECT_NE(e.message.find("at rates.fp8"), std::string::npos) << e.message;
+  // The same key in different objects is no duplicate.
+  e = {};
+  EXPECT_TRUE(parse_json_body(R"({"a":{"k":1},"b":{"k":2},"c":[{"k":3},{"k":4}]})", Limits{}, e)) << e.message;
+}
+
 TEST(ApiParse, EmptyBodyAndScalarsAreRefused) {
   ApiError e;
   EXPECT_FALSE(parse_decide_request("  ", Limits{}, e));

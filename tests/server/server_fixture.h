@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,11 @@ struct Fixture {
     o.letters = test::source_path("data/sample-letters.toml");
     o.lists = {test::source_path("data/sample-parties.json")};
     o.terms_file = test::source_path("data/screening/terms.toml");
+    // POST /v1/lists {"paths"} reads only inside these: the tests' temporary folders, the sample
+    // lists, and the shared real lists when present.
+    o.list_dirs = {"/tmp", test::source_path("data")};
+    if (std::error_code ec; std::filesystem::is_directory(test::shared_data("lists"), ec))
+      o.list_dirs.push_back(test::shared_data("lists"));
     o.limits.max_body_bytes = 64 * 1024;
     o.limits.max_batch = 50;
     o.log = [this](const std::string& line) {
