@@ -18,6 +18,8 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+// The chipgate binary built with the tests.
+std::string cli_path();
 // Runs the chipgate binary with `args` (shell-quoted by the caller), capturing stdout and stderr.
 CommandResult run_cli(const std::string& args, const std::string& stdin_text = "");
 
