@@ -10,18 +10,23 @@
 //     Note 2: not datacenter and TPP < 4800 -> outside 3A090.  2022-10-07: bit_tops >= 4800 AND
 //     io_bw >= 600.  2024-12-02: 3A090.c HBM with mbd > 2 (kind hbm only).
 //   rs-3a090-a / rs-3a090-b (2023-11-17): D:1, D:4, D:5 except A:5, A:6; plus MO (plus AE from
-//     2026-07-10).  hq-d5-macau: 3A090/4A090/.z to any destination when headquartered in D:5 or MO.
+//     2026-07-10).  hq-d5-macau: 3A090/4A090/.z outside D:1/D:4/D:5 when headquartered in D:5 or MO.
 //   rs-3a090-c (2024-12-02): D:5 or MO.  hq-d5-macau-hbm: 3A090.c, headquarters D:5 or MO.
 //   ai-diffusion-worldwide (2025-01-13): in the text, enforced = false.
-//   Review (first match by order): h200-lane (50, 2026-01-15): 3A090.a/.b/4A090/.z to CN/MO, export
-//     from US, tpp < 21000 and dram_bw < 6500 -> case_by_case; d5-macau-denial (100): D:5 or MO ->
-//     presumption_of_denial; hq-d5-macau-denial (110): headquarters D:5/MO -> presumption_of_denial;
-//     d1-d4-approval (200): D:1/D:4 except D:5 -> presumption_of_approval.
+//   Review (per requirement, first match by order; docs/regulations-verified.md): h200-lane (50,
+//     2026-01-15): 3A090/4A090/.z to CN/MO, export from US, tpp < 21000 and dram_bw < 6500 ->
+//     case_by_case (an unknown condition leaves the policy undetermined); 742.6(b)(10)(iii) (Dec
+//     2024): to D:5/MO or a D:5/MO-headquartered entity presumption_of_denial, except case_by_case for
+//     non-datacenter 3A090.a and datacenter 3A090.b; presumption_of_approval elsewhere (2023 text:
+//     742.6(b)(10)(ii)). Headquarters rule and 744.23 end uses: 744.23(d) ((d)(2) approval for
+//     US/A:5/A:6 headquarters, (d)(3)(i) case_by_case for 3A090 items but datacenter 3A090.a, (d)(1)
+//     denial for D:5/MO and headquartered entities).
 //   Exceptions: NAC (2023-11-17: D:1/D:4/D:5 except A:5/A:6, MO; or HQ D:5/MO; 25 days notice;
 //     never datacenter 3A090.a); 2024-04-04: NAC narrowed to D:5/MO (+HQ), ACA for D:1/D:4 except
 //     D:5/A:5/A:6, not for HQ D:5/MO.  HBM (740.25): 3A090.c, anywhere, mbd < 3.3.
-//   End uses (744.23(a)): supercomputer / advanced_node_ic_production in CN or MO; presumption of
-//     denial; no licence exceptions (744.23(c), 740.8(b)).
+//   End uses (744.23(a)): supercomputer (ICs in 3A001/3A991/4A994/5A002/5A004/5A992, computers in
+//     4A003/4A004/4A994/5A002/5A004/5A992) / advanced_node_ic_production (any item) in Macau/D:5;
+//     no licence exceptions (744.23(c), 740.8(b)).
 //   Country groups: CY in D:5 and A:6 until 2024-05-30 (89 FR 40369), then A:6 only; IL D:4 + A:6;
 //     VN D:1; MY, SG(A:6), DE(A:5); HK treated as CN (destination_aliases, 85 FR 83765).
 //
@@ -260,10 +265,11 @@ TEST(DecisionDatacenterA, DayBeforeTheLaneIsDenial) {
 }
 
 TEST(DecisionDatacenterA, LaneNeedsKnownDramBandwidthBelow6500) {
-  // The lane requires "total DRAM bandwidth < 6,500 GB/s" (b.12). Unknown DRAM bandwidth cannot
-  // satisfy it -> next rule, d5-macau-denial. DRAM 6500 exactly is not < 6500 -> denial too.
+  // The lane requires "total DRAM bandwidth < 6,500 GB/s" (b.12). Unknown DRAM bandwidth leaves it
+  // open: case_by_case under the lane or presumption_of_denial under 742.6(b)(10)(iii)(B) -> the
+  // review policy is undetermined (never a silent denial). DRAM 6500 exactly is not < 6500 -> denial.
   // TPP 21000 exactly is not < 21000 -> denial ("chips above either threshold", b.12).
-  EXPECT_EQ(policy(run(order("CN"), ic(4992, 826, Tri::kTrue))), "presumption_of_denial");
+  EXPECT_EQ(policy(run(order("CN"), ic(4992, 826, Tri::kTrue))), "none");
   EXPECT_EQ(policy(run(order("CN"), ic(4992, 826, Tri::kTrue, 6500))), "presumption_of_denial");
   EXPECT_EQ(policy(run(order("CN"), ic(4992, 826, Tri::kTrue, 6499))), "case_by_case");
   EXPECT_EQ(policy(run(order("CN"), ic(21000, 826, Tri::kTrue, 4000))), "presumption_of_denial");
@@ -282,11 +288,12 @@ TEST(DecisionDatacenterA, ToVietnamLicenceNoAca) {
 
 TEST(DecisionDestinations, MacauNeedsALicence) {
   // MO is named in rs-3a090-a ("and Macau", 88 FR 2821 / 88 FR 73458) -> licence. Without a DRAM
-  // bandwidth the lane cannot apply; d5-macau-denial names MO -> presumption_of_denial.
+  // bandwidth the lane may or may not apply (742.6(b)(10)(iii)(B) would give presumption_of_denial):
+  // the review policy is undetermined.
   const auto d = run(order("MO"), ic(4992, 826, Tri::kTrue));
   EXPECT_EQ(required(d), "yes");
   EXPECT_EQ(requirement_ids(d), Strings{"rs-3a090-a"});
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "none");
   // With DRAM 2039 < 6500 from the US: the lane covers "China or Macau" -> case_by_case.
   EXPECT_EQ(policy(run(order("MO"), datacenter_a())), "case_by_case");
 }
@@ -322,9 +329,12 @@ TEST(DecisionDestinations, CyprusWhileInD5StillExcludedByA6AsDestination) {
 }
 
 TEST(DecisionDestinations, CyprusHeadquarteredNeedsLicenceOnlyWhileCyprusWasD5) {
-  // hq-d5-macau (744.23(a)(3)(i)): licence to any destination when the end user is headquartered in
-  // D:5 or Macau; no A:6 carve-out in that rule. 2024-05-29: CY in D:5 -> licence by headquarters,
-  // review hq-d5-macau-denial -> presumption_of_denial. 2024-05-30: CY out of D:5 -> no licence.
+  // hq-d5-macau (744.23(a)(3)(i)): licence to destinations outside D:1/D:4/D:5 when the end user is
+  // headquartered in D:5 or Macau; no A:6 carve-out in that rule. 2024-05-29: CY in D:5 -> licence
+  // by headquarters. Review 744.23(d): "(1) ... presumption of denial for ... any entity headquartered
+  // in ... D:5, unless either paragraph (d)(2) or (3) applies. (2) ... presumption of approval for end
+  // users headquartered in the United States or ... A:5 or A:6" -- Cyprus is also in A:6, so (d)(2)
+  // applies: presumption_of_approval. 2024-05-30: CY out of D:5 -> no licence.
   auto line = order("DE", "2024-05-29");
   line.end_user_hq_country = "CY";
   const auto d = run(line, datacenter_a());
@@ -332,7 +342,7 @@ TEST(DecisionDestinations, CyprusHeadquarteredNeedsLicenceOnlyWhileCyprusWasD5) 
   ASSERT_EQ(d.reasons.size(), 1u);
   EXPECT_EQ(d.reasons[0].requirement->id, "hq-d5-macau");
   EXPECT_TRUE(d.reasons[0].by_headquarters);
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "presumption_of_approval");
   line.date = day("2024-05-30");
   EXPECT_EQ(required(run(line, datacenter_a())), "no");
 }
@@ -345,15 +355,16 @@ TEST(DecisionDestinations, UaeNamedForLevelBAfterJuly2026) {
   EXPECT_EQ(required(run(order("AE", "2026-07-09"), level_b())), "yes");
 }
 
-TEST(DecisionDestinations, CambodiaLeftD5February2026) {
-  // KH: D:1 and D:5 until 2026-02-03 (FR Doc 2026-02262), then D:1 only (regulations.md f.4).
-  // 3A090.b to KH: licence both days (D:1). 2026-02-02: d5-macau-denial, NAC (D:5), no ACA (except
-  // D:5). 2026-02-03: d1-d4-approval (D:1 except D:5), ACA, no NAC (NAC is D:5/MO/HQ only).
-  const auto before = run(order("KH", "2026-02-02"), level_b());
+TEST(DecisionDestinations, CambodiaLeftD5WithItar126_1) {
+  // KH: D:1 and D:5 until 2025-11-07 (State removed it from ITAR 126.1; the EAR's conforming change,
+  // FR Doc 2026-02262, followed on 2026-02-03), then D:1 only (2025-11-07.toml). 3A090.b to KH:
+  // licence both days (D:1). 2025-11-06: D:5 -> 742.6(b)(10)(iii)(B)(2) (datacenter .b) case_by_case,
+  // NAC (D:5), no ACA. 2025-11-07: (iii)(A) approval, ACA, no NAC (NAC is D:5/MO/HQ only).
+  const auto before = run(order("KH", "2025-11-06"), level_b());
   EXPECT_EQ(required(before), "yes");
-  EXPECT_EQ(policy(before), "presumption_of_denial");
+  EXPECT_EQ(policy(before), "case_by_case");
   EXPECT_EQ(exception_ids(before), Strings{"NAC"});
-  const auto after = run(order("KH", "2026-02-03"), level_b());
+  const auto after = run(order("KH", "2025-11-07"), level_b());
   EXPECT_EQ(required(after), "yes");
   EXPECT_EQ(policy(after), "presumption_of_approval");
   EXPECT_EQ(exception_ids(after), Strings{"ACA"});
@@ -383,7 +394,7 @@ TEST(DecisionDestinations, October2022PrcOnly) {
 TEST(DecisionDestinations, MacauLevelBGetsNacNotAca) {
   const auto d = run(order("MO"), level_b());
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(policy(d), "presumption_of_denial");  // d5-macau-denial names MO
+  EXPECT_EQ(policy(d), "case_by_case");  // 742.6(b)(10)(iii)(B)(2): datacenter 3A090.b to Macau
   EXPECT_EQ(exception_ids(d), Strings{"NAC"});
 }
 
@@ -408,7 +419,9 @@ TEST(DecisionHeadquarters, ChinaHeadquarteredBuyerInMalaysiaDatacenterA) {
 }
 
 TEST(DecisionHeadquarters, ChinaHeadquarteredBuyerInMalaysiaLevelBGetsNacNotAca) {
-  // 3A090.b, ship-to MY, HQ CN: licence by hq-d5-macau, presumption_of_denial (hq rule).
+  // 3A090.b, ship-to MY, HQ CN: licence by hq-d5-macau; review 744.23(d)(3)(i) "case-by-case ... for
+  // items specified in ECCN 3A090 ... except for items designed or marketed for use in a datacenter
+  // and meeting the parameters of 3A090.a" -> case_by_case.
   // NAC (2024-04-04): "to an entity headquartered in ... Macau or D:5, wherever located" (740.8,
   // regulations.md b.5) -> available by headquarters, 25 days' notice. ACA: MY is not D:1/D:4 and the
   // party is D:5-headquartered -> not available.
@@ -418,22 +431,23 @@ TEST(DecisionHeadquarters, ChinaHeadquarteredBuyerInMalaysiaLevelBGetsNacNotAca)
   EXPECT_EQ(d.classification.eccns, Strings{"3A090.b"});
   EXPECT_EQ(required(d), "yes");
   EXPECT_EQ(requirement_ids(d), Strings{"hq-d5-macau"});
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "case_by_case");
   EXPECT_EQ(exception_ids(d), Strings{"NAC"});
   EXPECT_EQ(d.exceptions.at(0)->notification_days, 25);
 }
 
 TEST(DecisionHeadquarters, AcaRefusedToChinaHeadquarteredPartyInVietnam) {
-  // Ship-to VN (D:1, not D:5) with HQ CN: licence by rs-3a090-b (destination) and hq-d5-macau.
-  // Review: d5-macau-denial no (VN not D:5); hq-d5-macau-denial -> presumption_of_denial.
+  // Ship-to VN (D:1, not D:5) with HQ CN: licence by rs-3a090-b (destination); the headquarters rule
+  // reaches only destinations "other than those specified in Country Groups D:1, D:4, or D:5"
+  // (744.23(a)(3)(i)). Review 742.6(b)(10)(iii)(B)(2): datacenter 3A090.b -> case_by_case.
   // ACA: destination VN covered, but "except ... D:5/Macau-HQ entities" (740.8; not_headquarters
   // D:5/MO) -> not available, the trace says why. NAC: by headquarters -> available.
   auto line = order("VN");
   line.end_user_hq_country = "CN";
   const auto d = run(line, level_b());
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(requirement_ids(d), (Strings{"hq-d5-macau", "rs-3a090-b"}));
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(requirement_ids(d), Strings{"rs-3a090-b"});
+  EXPECT_EQ(policy(d), "case_by_case");
   EXPECT_EQ(exception_ids(d), Strings{"NAC"});
   const auto* aca = exception_step(d, "ACA");
   ASSERT_NE(aca, nullptr);
@@ -484,11 +498,12 @@ TEST(DecisionExceptions, LevelBToVietnamNacBeforeTheSplit) {
 }
 
 TEST(DecisionExceptions, LevelBToChinaNac) {
-  // CN in D:5: rs-3a090-b licence; NAC (D:5) available; ACA excludes D:5. Review: no DRAM bandwidth
-  // given -> lane cannot apply -> d5-macau-denial (presumption_of_denial).
+  // CN in D:5: rs-3a090-b licence; NAC (D:5) available; ACA excludes D:5. Review: the lane is open
+  // (no DRAM bandwidth) but 742.6(b)(10)(iii)(B)(2) gives case_by_case for a datacenter 3A090.b
+  // either way -> case_by_case.
   const auto d = run(order("CN"), level_b());
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "case_by_case");
   EXPECT_EQ(exception_ids(d), Strings{"NAC"});
 }
 
@@ -591,9 +606,11 @@ TEST(DecisionComputers, ZParagraphItems) {
 
 TEST(DecisionHbm, StackToChinaWithHbmException) {
   // 2024-12-02: bw 1000 / area 400 = mbd 2.5 > 2 -> 3A090.c. CN in D:5 -> rs-3a090-c (Macau or D:5;
-  // 742.6(a)(6)(i)(B)): licence. Review d5-macau-denial -> presumption_of_denial. License Exception
-  // HBM (740.25): mbd 2.5 < 3.3 -> available. NAC/ACA do not list 3A090.c.
-  const auto d = run(order("CN", "2024-12-02"), hbm_stack(1000, 400));
+  // 742.6(a)(6)(i)(B)): licence. Review 742.6(b)(10)(ii): end user headquartered in CN -> denial.
+  // License Exception HBM (740.25): mbd 2.5 < 3.3 -> available. NAC/ACA do not list 3A090.c.
+  auto line = order("CN", "2024-12-02");
+  line.end_user_hq_country = "CN";
+  const auto d = run(line, hbm_stack(1000, 400));
   EXPECT_EQ(d.classification.eccns, Strings{"3A090.c"});
   EXPECT_EQ(required(d), "yes");
   EXPECT_EQ(requirement_ids(d), Strings{"rs-3a090-c"});
@@ -633,15 +650,16 @@ TEST(DecisionHbm, DayBeforeHbmControlNoLicence) {
 }
 
 TEST(DecisionHbm, ChinaHeadquarteredBuyerAbroadNeedsLicenceForHbm) {
-  // hq-d5-macau-hbm (probable, 744.23(a)(3)(i)(B) [S], regulations.md f.2 finding 2): 3A090.c to any
-  // destination for D:5-headquartered parties -> ship-to DE, HQ CN: licence by headquarters;
-  // review hq-d5-macau-denial; HBM exception (anywhere, mbd 2.5 < 3.3) available.
+  // hq-d5-macau-hbm (744.23(a)(3)(i)(B)): 3A090.c to destinations other than Macau/D:5 for
+  // D:5-headquartered parties -> ship-to DE, HQ CN: licence by headquarters; review 744.23(d)(3)(i)
+  // ("items specified in ECCN 3A090", not datacenter 3A090.a) -> case_by_case; HBM exception
+  // (anywhere, mbd 2.5 < 3.3; 744.23(c) via 740.2(a)(9)(ii)) available.
   auto line = order("DE");
   line.end_user_hq_country = "CN";
   const auto d = run(line, hbm_stack(1000, 400));
   EXPECT_EQ(required(d), "yes");
   EXPECT_EQ(requirement_ids(d), Strings{"hq-d5-macau-hbm"});
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "case_by_case");
   EXPECT_EQ(exception_ids(d), Strings{"HBM"});
 }
 
@@ -700,11 +718,14 @@ TEST(DecisionUndetermined, MissingDieAreaToGermanyNoLicence) {
 // ===== End uses (744.23) =======================================================================
 
 TEST(DecisionEndUse, SupercomputerInChinaForUncontrolledItem) {
-  // 744.23(a)(1): licence for any item subject to the EAR for a supercomputer in CN/MO; policy
-  // presumption_of_denial; no licence exceptions (744.23(c)). Item TPP 800: not controlled.
+  // 744.23(a)(1): licence for ICs in 3A001, 3A991, 4A994, 5A002, 5A004, 5A992 (and computers in ...)
+  // for a supercomputer in Macau/D:5; review 744.23(d)(1) (China) presumption_of_denial; no licence
+  // exceptions (744.23(c)). Item TPP 800: not 3A090; declared 5A992.
   auto line = order("CN");
   line.end_uses = {"supercomputer"};
-  const auto d = run(line, uncontrolled());
+  Item item = uncontrolled();
+  item.base_eccn = "5A992";
+  const auto d = run(line, item);
   EXPECT_TRUE(d.classification.eccns.empty());
   EXPECT_EQ(required(d), "yes");
   ASSERT_EQ(d.reasons.size(), 1u);
@@ -713,17 +734,18 @@ TEST(DecisionEndUse, SupercomputerInChinaForUncontrolledItem) {
   EXPECT_EQ(policy(d), "presumption_of_denial");
   EXPECT_TRUE(d.exceptions.empty());
   // Without the declared end use the same line needs no licence.
-  EXPECT_EQ(required(run(order("CN"), uncontrolled())), "no");
+  EXPECT_EQ(required(run(order("CN"), item)), "no");
 }
 
 TEST(DecisionEndUse, EndUseBarsNacForLevelB) {
-  // 3A090.b to CN normally gets NAC (LevelBToChinaNac). With the supercomputer end use, 740.8(b) /
-  // 744.23(c): no licence exceptions -> none offered, NAC traced as blocked.
+  // 3A090.b to CN normally gets NAC (LevelBToChinaNac). With the advanced-node production end use
+  // (744.23(a)(2)(i): any item), 740.8(b) / 744.23(c): no licence exceptions -> none offered, NAC
+  // traced as blocked. Review: 744.23(d)(3)(i) and 742.6(b)(10)(iii)(B)(2) -> case_by_case.
   auto line = order("CN");
-  line.end_uses = {"supercomputer"};
+  line.end_uses = {"advanced_node_ic_production"};
   const auto d = run(line, level_b());
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "case_by_case");
   EXPECT_TRUE(d.exceptions.empty());
   const auto* nac = exception_step(d, "NAC");
   ASSERT_NE(nac, nullptr);
@@ -732,23 +754,27 @@ TEST(DecisionEndUse, EndUseBarsNacForLevelB) {
 
 TEST(DecisionEndUse, MostRestrictivePolicyWins) {
   // Datacenter 3A090.a to CN from the US: the lane gives case_by_case for the classification reason,
-  // the supercomputer end use gives presumption_of_denial (744.23(d)(1)) -> the stricter applies.
+  // the advanced-node production end use gives presumption_of_denial (744.23(d)(1): a datacenter
+  // 3A090.a item is outside (d)(3)(i)) -> the stricter applies.
   auto line = order("CN");
-  line.end_uses = {"supercomputer"};
+  line.end_uses = {"advanced_node_ic_production"};
   EXPECT_EQ(policy(run(line, datacenter_a())), "presumption_of_denial");
 }
 
 TEST(DecisionEndUse, SupercomputerLocatedInChinaShippedViaSingapore) {
   // "located in or destined to" the PRC: ship-to SG, end user (the supercomputer) in CN -> applies.
   // The same end use with the end user in DE and ship-to DE -> does not apply, no licence.
+  // The item: a 5A992 IC (in the item scope of 744.23(a)(1)(i)(A)).
+  Item item = uncontrolled();
+  item.base_eccn = "5A992";
   auto line = order("SG");
   line.end_user_country = "CN";
   line.end_uses = {"supercomputer"};
-  EXPECT_EQ(required(run(line, uncontrolled())), "yes");
+  EXPECT_EQ(required(run(line, item)), "yes");
   auto de = order("DE");
   de.end_user_country = "DE";
   de.end_uses = {"supercomputer"};
-  EXPECT_EQ(required(run(de, uncontrolled())), "no");
+  EXPECT_EQ(required(run(de, item)), "no");
 }
 
 TEST(DecisionEndUse, AdvancedNodeProductionInMacau) {
@@ -766,13 +792,18 @@ TEST(DecisionEndUse, AdvancedNodeProductionInMacau) {
 // "Macau/D:5 facility"; d.2 overlay 3: "supercomputer in Macau/D:5; advanced-node IC production in
 // Macau/D:5". Expected on 2026-11-25 for an uncontrolled item to RU (D:5) declared for a
 // supercomputer: licence, presumption_of_denial, no exceptions.
+// With a 5A992 IC (744.23(a)(1)(i)(A)): the supercomputer end use gives presumption_of_denial
+// (744.23(d)(1)); Russia is also under 746.8(a)(1) ("any ECCN on the CCL"), policy of denial
+// (746.8(b)(1)) -> the stricter, policy_of_denial.
 TEST(DecisionEndUse, SupercomputerInOtherD5CountryNeedsLicence) {
   auto line = order("RU");
   line.end_user_country = "RU";
   line.end_uses = {"supercomputer"};
-  const auto d = run(line, uncontrolled());
+  Item item = uncontrolled();
+  item.base_eccn = "5A992";
+  const auto d = run(line, item);
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(policy(d), "presumption_of_denial");
+  EXPECT_EQ(policy(d), "policy_of_denial");
   auto fab = order("IR");
   fab.end_uses = {"advanced_node_ic_production"};
   EXPECT_EQ(required(run(fab, uncontrolled())), "yes");

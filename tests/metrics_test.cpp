@@ -1,7 +1,8 @@
 // Tests of classify::compute_metrics, missing_inputs and describe_derivation.
 //
 // Formulas (../shared/docs/regulations.md c.1, b.2, f.5; rules/us-ear/2022-10-07.toml conventions.notes):
-//   TPP = max over precisions p of ( sum over units u of count_u x dense_rate_u,p ) x bit_length(p)
+//   TPP = sum over units u of max over precisions p of ( count_u x dense_rate_u,p x bit_length(p) );
+//   equal to max over p of ( sum over u ) x bit_length(p) unless units peak at different precisions
 //   PD  = TPP / die_area_mm2            (Technical Note: 'TPP' divided by 'applicable die area')
 //   MBD = memory_bw_gbs / hbm_stack_area_mm2   (Technical Note to 3A090.c)
 // Bit lengths come from the rule set's conventions (2022-10-07.toml [conventions.bit_length]):
@@ -161,16 +162,20 @@ TEST(MetricsTpp, BitLengthsComeFromTheConventionsPassedIn) {
 }
 
 TEST(MetricsTpp, UnitsAreAggregatedWithTheirCounts) {
-  // Technical Note 1.d: TPP = TPP1 + ... + TPPn over the processing units.
+  // Technical Note 1.d: TPP = TPP1 + ... + TPPn over the processing units, each at its highest.
   //   unit A: 4 x int8 100; unit B: 2 x (int8 50, fp16_bf16 40)
-  //   int8: 4x100 + 2x50 = 500 TOPS -> x 8 = 4000;  fp16_bf16: 2x40 = 80 -> x 16 = 1280.  TPP 4000.
+  //   per precision: int8 4x100 + 2x50 = 500 TOPS -> x 8 = 4000; fp16_bf16 2x40 = 80 -> x 16 = 1280.
+  //   per unit: A int8 400 x 8 = 3200; B max(int8 100 x 8 = 800, fp16_bf16 80 x 16 = 1280) = 1280.
+  //   TPP = 3200 + 1280 = 4480 (units peak at different precisions; 4000 kept beside it).
   Item item;
   item.id = "multi";
   item.units.push_back(make_unit(4, {{"int8", 100}}));
   item.units.push_back(make_unit(2, {{"int8", 50}, {"fp16_bf16", 40}}));
   const Metrics m = compute_metrics(item, conv2023());
   ASSERT_TRUE(m.tpp.has_value());
-  EXPECT_DOUBLE_EQ(*m.tpp, 4000.0);
+  EXPECT_DOUBLE_EQ(*m.tpp, 4480.0);
+  EXPECT_TRUE(m.tpp_mixed);
+  EXPECT_DOUBLE_EQ(*m.tpp_single_precision, 4000.0);
   EXPECT_EQ(m.tpp_precision, prec("int8"));
   const TppTerm* i8 = term_for(m, "int8");
   const TppTerm* f16 = term_for(m, "fp16_bf16");
@@ -180,17 +185,21 @@ TEST(MetricsTpp, UnitsAreAggregatedWithTheirCounts) {
   EXPECT_DOUBLE_EQ(f16->tpp, 1280.0);
 }
 
-TEST(MetricsTpp, MaximumIsTakenOverPrecisionSumsNotSumOfUnitMaxima) {
-  // The engine's formula (regulations.md c.1; 2022-10-07.toml conventions.notes.tpp):
-  //   max over precisions of (sum over units).  unit A: int8 100 only (800); unit B: fp16_bf16 60
-  //   only (960).  int8 sum 800, fp16_bf16 sum 960 -> TPP 960 (not 800 + 960 = 1760).
+TEST(MetricsTpp, UnitsPeakingAtDifferentPrecisionsSumTheirMaxima) {
+  // Technical Note 1.d "'TPP' = TPP1 + TPP2 + ... + TPPn" over the processing units, each at "the
+  // maximum value theoretically possible" (Note 2; 2022-10-07.toml conventions.notes.tpp).
+  //   unit A: int8 100 only (800); unit B: fp16_bf16 60 only (960) -> TPP 800 + 960 = 1760.
+  //   The highest single-precision total (960, fp16_bf16) is kept beside it and the part flagged.
   Item item;
   item.id = "hetero";
   item.units.push_back(make_unit(1, {{"int8", 100}}));
   item.units.push_back(make_unit(1, {{"fp16_bf16", 60}}));
   const Metrics m = compute_metrics(item, conv2023());
   ASSERT_TRUE(m.tpp.has_value());
-  EXPECT_DOUBLE_EQ(*m.tpp, 960.0);
+  EXPECT_DOUBLE_EQ(*m.tpp, 1760.0);
+  EXPECT_TRUE(m.tpp_mixed);
+  ASSERT_TRUE(m.tpp_single_precision.has_value());
+  EXPECT_DOUBLE_EQ(*m.tpp_single_precision, 960.0);
   EXPECT_EQ(m.tpp_precision, prec("fp16_bf16"));
 }
 

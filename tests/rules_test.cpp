@@ -231,13 +231,20 @@ TEST(RulesLoader, MissingDirectoryIsAClearError) {
 // the Macau date per the Trade Practitioner report (effective 17 Jan 2023).
 TEST(RulesRepository, VersionsAndEffectiveDates) {
   const auto reg = test::registry();
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"2022-10-07", "87 FR 62186"}, {"2023-01-17", "88 FR 2821"},
-      {"2023-11-17", "88 FR 73458"}, {"2024-04-04", "89 FR 23876"},
-      {"2024-05-30", "89 FR 40369"}, {"2024-12-02", "89 FR 96790"},
-      {"2025-01-13", "90 FR 4544"},  {"2025-01-16", "90 FR 5298"},
-      {"2026-01-15", "91 FR 1684"},  {"2026-02-03", ""},
-      {"2026-07-10", "91 FR 43034"}};
+  const std::vector<std::pair<std::string, std::string>> expected = {{"2022-10-07", "87 FR 62186"},
+                                                                     {"2023-01-17", "88 FR 2821"},
+                                                                     {"2023-11-17", "88 FR 73458"},
+                                                                     {"2024-03-15", "89 FR 18780"},
+                                                                     {"2024-04-04", "89 FR 23876"},
+                                                                     {"2024-05-30", "89 FR 40369"},
+                                                                     {"2024-12-02", "89 FR 96790"},
+                                                                     {"2025-01-13", "90 FR 4544"},
+                                                                     {"2025-01-16", "90 FR 5298"},
+                                                                     {"2025-09-02", "90 FR 42315"},
+                                                                     {"2025-11-07", ""},
+                                                                     {"2026-01-15", "91 FR 1684"},
+                                                                     {"2026-02-03", ""},
+                                                                     {"2026-07-10", "91 FR 43034"}};
   ASSERT_EQ(reg->versions().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& v = reg->versions()[i]->version;
@@ -300,8 +307,10 @@ TEST(Dates, ParseFormatAndReject) {
 namespace chipgate {
 namespace {
 
-// Country Groups as dated data (regulations.md f.4): Cyprus left D:5 on 2024-05-30, Cambodia on
-// 2026-02-03 (stays D:1); the UAE moved from D:4 to A:5 on 2026-07-10; HK is treated as CN.
+// Country Groups as dated data (regulations.md f.4): Nicaragua joined D:1 and D:5 on 2024-03-15
+// (89 FR 18780), Cyprus left D:5 on 2024-05-30, Cambodia with ITAR 126.1 on 2025-11-07 (the EAR's
+// conforming change followed on 2026-02-03; stays D:1); the UAE moved from D:4 to A:5 on 2026-07-10;
+// HK is treated as CN.
 TEST(RulesRepository, CountryGroupsAreVersioned) {
   const auto reg = test::registry();
   auto in = [&](const char* version, const char* country, const char* group) {
@@ -311,7 +320,13 @@ TEST(RulesRepository, CountryGroupsAreVersioned) {
   EXPECT_TRUE(in("2024-04-04", "CY", "D:5"));
   EXPECT_FALSE(in("2024-05-30", "CY", "D:5"));
   EXPECT_TRUE(in("2024-05-30", "CY", "A:6"));
-  EXPECT_TRUE(in("2026-01-15", "KH", "D:5"));
+  EXPECT_FALSE(in("2023-11-17", "NI", "D:5"));
+  EXPECT_FALSE(in("2023-11-17", "NI", "D:1"));
+  EXPECT_TRUE(in("2024-03-15", "NI", "D:5"));
+  EXPECT_TRUE(in("2024-03-15", "NI", "D:1"));
+  EXPECT_TRUE(in("2025-09-02", "KH", "D:5"));
+  EXPECT_FALSE(in("2025-11-07", "KH", "D:5"));
+  EXPECT_FALSE(in("2026-01-15", "KH", "D:5"));
   EXPECT_FALSE(in("2026-02-03", "KH", "D:5"));
   EXPECT_TRUE(in("2026-02-03", "KH", "D:1"));
   EXPECT_TRUE(in("2026-02-03", "AE", "D:4"));

@@ -3,16 +3,16 @@
 //
 // Rules used (rules/us-ear, version in force 2026-11-25 = 2026-07-10; same reasoning as
 // tests/decision_test.cpp, which states each provision with its citation):
-//   - TPP 4992 (int8 624 x 8), die 826 -> PD 6.04: 3A090.a.1 (TPP >= 4800). Datacenter.
+//   - TPP 4992 (int8 624 x 8), die 826 -> PD 6.04: 3A090.a.1 (TPP >= 4800). Datacenter. DRAM 7000.
 //   - TPP 4000, die 1000 -> PD 4.0: 3A090.b.1 (2400 <= TPP < 4800, 1.6 <= PD < 5.92). Datacenter.
 //   - TPP 800, die 800 -> PD 1.0: below every 3A090 prong -> not controlled.
 //   - TPP 2000, die unknown: a.1 no (2000 < 4800); a.2 (TPP >= 1600 and PD >= 5.92) unknown without
 //     the die area -> undetermined.
 //   HK is treated as CN (D:1, D:4, D:5): rs-3a090-a / rs-3a090-b require a licence. Review: the
-//   2026 lane (3A090 to China/Macau exported from the US, TPP < 21000 and DRAM < 6500) gives
-//   case_by_case when DRAM is known and < 6500; without a DRAM figure the lane cannot apply and
-//   d5-macau-denial gives presumption_of_denial. NAC (2024-04-04 on: D:5/Macau) covers 3A090.b but
-//   never datacenter 3A090.a; ACA is for D:1/D:4 except D:5.
+//   2026 lane (3A090 to China/Macau exported from the US, TPP < 21000 and DRAM < 6500) does not
+//   reach DRAM 7000 >= 6500; 742.6(b)(10)(iii)(B) then gives presumption_of_denial for a datacenter
+//   3A090.a and, by (B)(2), case_by_case for a datacenter 3A090.b. NAC (2024-04-04 on: D:5/Macau)
+//   covers 3A090.b but never datacenter 3A090.a; ACA is for D:1/D:4 except D:5.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -52,7 +52,7 @@ Item ic(const std::string& id, double tpp, std::optional<double> die, std::optio
 }
 
 std::vector<Item> catalog() {
-  return {ic("level-a-dram", 4992, 826, 2039), ic("level-b", 4000, 1000), ic("uncontrolled", 800, 800),
+  return {ic("level-a-dram", 4992, 826, 7000), ic("level-b", 4000, 1000), ic("uncontrolled", 800, 800),
           ic("undetermined", 2000, std::nullopt)};
 }
 
@@ -90,12 +90,12 @@ TEST_F(ShipmentTest, EachLineAsTheLibraryDecidesIt) {
   auto a = decider.decide(line("S", "1", "level-a-dram"), day("2026-11-25"));
   ASSERT_TRUE(a) << a.message();
   EXPECT_EQ(a->license_required, std::optional<bool>(true));
-  EXPECT_EQ(code(a->review_policy), "case_by_case");
+  EXPECT_EQ(code(a->review_policy), "presumption_of_denial");
   EXPECT_TRUE(a->exceptions.empty());
   auto b = decider.decide(line("S", "2", "level-b"), day("2026-11-25"));
   ASSERT_TRUE(b) << b.message();
   EXPECT_EQ(b->license_required, std::optional<bool>(true));
-  EXPECT_EQ(code(b->review_policy), "presumption_of_denial");
+  EXPECT_EQ(code(b->review_policy), "case_by_case");
   ASSERT_EQ(b->exceptions.size(), 1u);
   EXPECT_EQ(b->exceptions[0]->id, "NAC");
   auto u = decider.decide(line("S", "3", "uncontrolled"), day("2026-11-25"));
@@ -107,7 +107,7 @@ TEST_F(ShipmentTest, EachLineAsTheLibraryDecidesIt) {
 }
 
 TEST_F(ShipmentTest, MostRestrictivePolicyAndOnlyExceptionsCoveringEveryLicensedLine) {
-  // Line 1 case_by_case, no exception; line 2 presumption_of_denial, NAC; line 3 no licence.
+  // Line 1 presumption_of_denial, no exception; line 2 case_by_case, NAC; line 3 no licence.
   // Shipment: licence required (lines 1, 2); policy = the more restrictive, presumption_of_denial;
   // NAC does not cover line 1, so no exception covers the shipment; value 100 + 200 + 300.
   const auto s = shipment(
@@ -179,7 +179,7 @@ TEST(ShipmentCli, JsonCarriesShipmentsAndTheShipmentsFileOneObjectPerOrder) {
   const std::string dir = test::temp_dir();
   test::write_file(dir + "/catalog.csv",
                    "id,vendor,name,kind,datacenter,dense_tops_int8,die_area_mm2,memory_bw_gbs\n"
-                   "level-a-dram,T,A,ic,yes,624,826,2039\n"
+                   "level-a-dram,T,A,ic,yes,624,826,7000\n"
                    "level-b,T,B,ic,yes,500,1000,\n"
                    "uncontrolled,T,U,ic,yes,100,800,\n");
   test::write_file(dir + "/orders.csv",

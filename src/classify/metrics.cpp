@@ -32,16 +32,33 @@ Metrics compute_metrics(const Item& item, const rules::Conventions& conventions)
       claimed[p] = true;
     }
   }
+  auto bits_of = [&](std::size_t p) {
+    const auto it = conventions.bit_length.find(std::string(kPrecisionNames[p]));
+    return it == conventions.bit_length.end() ? 0 : it->second;
+  };
   for (std::size_t p = 0; p < kPrecisionCount; ++p) {
     if (!claimed[p]) continue;
-    const auto it = conventions.bit_length.find(std::string(kPrecisionNames[p]));
-    const int bits = it == conventions.bit_length.end() ? 0 : it->second;
+    const int bits = bits_of(p);
     TppTerm term{p, rate_sum[p], bits, rate_sum[p] * bits};
     if (!m.tpp || term.tpp > *m.tpp) {
       m.tpp = term.tpp;
       m.tpp_precision = p;
     }
     m.tpp_terms.push_back(term);
+  }
+  // Each unit at its own highest TPP, summed. Units that run different precisions can reach this
+  // together; it exceeds the highest single-precision total only when they peak at different ones.
+  double unit_maxima = 0;
+  for (const auto& unit : item.units) {
+    double best = 0;
+    for (std::size_t p = 0; p < kPrecisionCount; ++p)
+      if (unit.dense_rate[p]) best = std::max(best, *unit.dense_rate[p] * unit.count * bits_of(p));
+    unit_maxima += best;
+  }
+  if (m.tpp && unit_maxima > *m.tpp) {
+    m.tpp_single_precision = m.tpp;
+    m.tpp = unit_maxima;
+    m.tpp_mixed = true;
   }
   // A TPP the vendor publishes governs: the rule rates MacTOPS at "the highest value the
   // manufacturer claims". The computed terms stay in the trace for comparison.
@@ -115,6 +132,14 @@ std::string describe_derivation(std::string_view metric, const Item& item, const
     std::string units;
     if (item.units.size() > 1 || (item.units.size() == 1 && item.units[0].count > 1))
       units = ", rates summed over " + std::to_string(item.units.size()) + " processing unit kind(s)";
+    if (m.tpp_mixed)
+      return s +
+             " -> mixed precision: the units peak at different precisions; TPP = sum of each unit's highest TPP = " +
+             format_fixed(*m.tpp, 4) + " (Technical Note 1.d 'TPP = TPP1 + ... + TPPn', Note 2 'maximum value " +
+             "theoretically possible'); the highest single-precision total is " +
+             format_fixed(*m.tpp_single_precision, 4) + " (" + std::string(kPrecisionNames[m.tpp_precision]) +
+             ") — a reading the text leaves open, flagged" + units +
+             "; dense rates, precisions without a claimed rate contribute nothing";
     return s + " -> highest: " + format_fixed(*m.tpp, 4) + " (" + std::string(kPrecisionNames[m.tpp_precision]) + ")" +
            units + "; dense rates, precisions without a claimed rate contribute nothing";
   }

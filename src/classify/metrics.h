@@ -22,12 +22,20 @@ struct TppTerm {
 };
 
 struct Metrics {
-  std::optional<double> tpp;  // 2 x MacTOPS x bit length, highest over precisions
-  std::vector<TppTerm> tpp_terms;
-  std::size_t tpp_precision = 0;  // the precision that gave the maximum
-  bool tpp_declared = false;      // TPP is the vendor's published figure, not computed from rates
-  std::optional<double> pd;       // TPP / applicable die area
-  std::optional<double> mbd;      // memory bandwidth / package or stack area
+  // 2 x MacTOPS x bit length: the sum over processing units of each unit's highest TPP over its
+  // precisions (Technical Note 1.d "TPP = TPP1 + ... + TPPn"; Note 2 "maximum value theoretically
+  // possible"). With one unit kind, or units peaking at the same precision, this is the highest
+  // precision's total.
+  std::optional<double> tpp;
+  std::vector<TppTerm> tpp_terms;  // per precision, summed over units
+  std::size_t tpp_precision = 0;   // the precision whose total is highest
+  // Units peaking at different precisions: the highest single-precision total, lower than `tpp`,
+  // kept so the trace shows both readings (`tpp_mixed` flags the part).
+  std::optional<double> tpp_single_precision;
+  bool tpp_mixed = false;
+  bool tpp_declared = false;  // TPP is the vendor's published figure, not computed from rates
+  std::optional<double> pd;   // TPP / applicable die area
+  std::optional<double> mbd;  // memory bandwidth / package or stack area
   std::optional<double> io_bw;
   std::optional<double> dram_bw;
   std::optional<double> transistors_billion;

@@ -172,6 +172,10 @@ json trace_to_json(const Item& item, const Classification& c) {
       m["bit_length_convention"] = bits;
       if (!c.metrics.tpp_terms.empty() && !c.metrics.tpp_declared)
         m["precision"] = rules::kPrecisionNames[c.metrics.tpp_precision];
+      if (c.metrics.tpp_mixed && !c.metrics.tpp_declared)
+        m["mixed_precision"] = {{"sum_of_unit_maxima", *c.metrics.tpp},
+                                {"highest_single_precision", *c.metrics.tpp_single_precision},
+                                {"applied", "sum_of_unit_maxima"}};
       for (const auto& [key, text] : rs.conventions.notes)
         if (key == "tf32" && item.units.size() && item.units.front().dense_rate[rules::precision_index("tf32")])
           m["tf32_convention"] = text;

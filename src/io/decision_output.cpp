@@ -1,5 +1,7 @@
 #include "io/decision_output.h"
 
+#include <algorithm>
+
 #include "core/json_util.h"
 #include "core/json_writer.h"
 #include "io/classification_output.h"
@@ -52,8 +54,18 @@ void write_trace(JsonWriter& w, const license::OrderLine& line, const license::D
       .field("end_user_hq_country", line.end_user_hq_country)
       .field("hq_groups",
              line.end_user_hq_country.empty() ? std::vector<std::string>{} : lic.groups_of(line.end_user_hq_country))
-      .field("export_from", line.export_from)
-      .end_object();
+      .field("export_from", line.export_from);
+  // Where a country's groups depend on a reading the text leaves open, the rules say which applies.
+  std::vector<std::string> notes;
+  for (const auto& code :
+       {lic.canonical(line.ship_to),
+        line.end_user_hq_country.empty() ? std::string() : lic.canonical(line.end_user_hq_country)}) {
+    const auto it = lic.country_notes.find(code);
+    if (it != lic.country_notes.end() && std::find(notes.begin(), notes.end(), code + ": " + it->second) == notes.end())
+      notes.push_back(code + ": " + it->second);
+  }
+  if (!notes.empty()) w.field("country_notes", notes);
+  w.end_object();
   for (const auto& p : d.trace) {
     w.begin_object();
     switch (p.kind) {
@@ -88,18 +100,39 @@ void write_trace(JsonWriter& w, const license::OrderLine& line, const license::D
         w.field("step", "end_use")
             .field("code", e->code)
             .field("citation", e->citation)
-            .field("result", p.applies ? "applies" : "does not apply")
+            .field("result", p.applies ? "applies" : "does not apply or undetermined")
             .field("why", p.why);
         break;
       }
-      case TestedProvision::Kind::kReview: {
+      case TestedProvision::Kind::kReview:
+      case TestedProvision::Kind::kReviewNotEnforced: {
         const auto* r = static_cast<const rules::ReviewRule*>(p.provision);
-        w.field("step", "review").field("why", p.why);
+        w.field("step", "review")
+            .field("result", p.kind == TestedProvision::Kind::kReviewNotEnforced ? "in the text, not enforced"
+                             : p.applies                                         ? "applies"
+                             : r                                                 ? "undetermined"
+                                                                                 : "none")
+            .field("why", p.why);
         if (r)
           w.field("rule", r->id)
               .field("policy", rules::review_policy_code(r->policy))
               .field("citation", r->citation)
               .field("text", r->text);
+        break;
+      }
+      case TestedProvision::Kind::kAssumption: {
+        const auto* r = static_cast<const rules::ReviewRule*>(p.provision);
+        w.field("step", "assumption").field("rule", r->id).field("citation", r->citation).field("text", p.why);
+        break;
+      }
+      case TestedProvision::Kind::kEmbargo: {
+        const auto* e = static_cast<const rules::Embargo*>(p.provision);
+        w.field("step", "embargo")
+            .field("id", e->id)
+            .field("citation", e->citation)
+            .field("source", e->source.to_string())
+            .field("result", p.applies ? "applies" : "undetermined")
+            .field("why", p.why);
         break;
       }
       case TestedProvision::Kind::kException:
@@ -119,7 +152,7 @@ void write_trace(JsonWriter& w, const license::OrderLine& line, const license::D
   if (!snapshot_id.empty()) w.field("list_snapshot", snapshot_id);
   w.end_object();
   const char* conclusion = !d.license_required.has_value()
-                               ? "Undetermined: the item's classification decides whether a licence is needed."
+                               ? "Undetermined: the reasons name what decides whether a licence is needed."
                            : *d.license_required ? "Licence required."
                                                  : "No licence required for this line on this date.";
   w.begin_object().field("step", "conclusion").field("text", std::string(conclusion) + " " + kDisclaimer).end_object();
@@ -145,6 +178,7 @@ void write_decision_json(JsonWriter& w, const license::OrderLine& line, const li
     for (const auto& x : d.missing) m += (m.empty() ? "" : ", ") + x;
     w.value("Missing item parameters: " + m);
   }
+  for (const auto& open : d.review_open) w.value("Review policy undetermined: " + open);
   w.end_array();
   if (d.review_policy)
     w.field("review_policy", rules::review_policy_code(*d.review_policy)).field("review_citation", d.review_citation);
@@ -156,9 +190,11 @@ void write_decision_json(JsonWriter& w, const license::OrderLine& line, const li
     w.begin_object().field("name", e->id).field("title", e->name).field("citation", e->citation);
     w.key("conditions").begin_array();
     for (const auto& c : e->conditions) w.value(c);
+    const int notice = d.exception_notice_days[i];
+    if (notice && !e->notification_text.empty()) w.value(e->notification_text);
     if (!d.exception_notes[i].empty()) w.value(d.exception_notes[i]);
     w.end_array();
-    if (e->notification_days) w.field("notification_days", e->notification_days);
+    if (notice) w.field("notification_days", notice);
     w.end_object();
   }
   w.end_array();

@@ -23,31 +23,40 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-// Metric conditions on the item: true / false / unknown.
-classify::Tri all_hold(const std::vector<rules::Condition>& conds, const classify::Metrics& m) {
+classify::Tri compare(double v, rules::Op op, double t) {
+  bool ok = false;
+  switch (op) {
+    case rules::Op::kGreaterEqual:
+      ok = v >= t;
+      break;
+    case rules::Op::kGreater:
+      ok = v > t;
+      break;
+    case rules::Op::kLessEqual:
+      ok = v <= t;
+      break;
+    case rules::Op::kLess:
+      ok = v < t;
+      break;
+  }
+  return ok ? classify::Tri::kTrue : classify::Tri::kFalse;
+}
+
+// Conditions on the item (metrics, and the datacenter flag where a rule names it): true / false /
+// unknown (Kleene conjunction).
+classify::Tri all_hold(const std::vector<rules::Condition>& conds, const classify::Metrics& m,
+                       classify::Tri datacenter = classify::Tri::kUnknown) {
   classify::Tri r = classify::Tri::kTrue;
   for (const auto& c : conds) {
-    const auto v = m.get(c.name);
-    if (!v) {
-      r = classify::Tri::kUnknown;
-      continue;
+    classify::Tri one = classify::Tri::kUnknown;
+    if (c.kind == rules::Condition::Kind::kFlag) {
+      if (datacenter != classify::Tri::kUnknown)
+        one = (datacenter == classify::Tri::kTrue) == c.flag_value ? classify::Tri::kTrue : classify::Tri::kFalse;
+    } else if (const auto v = m.get(c.name)) {
+      one = compare(*v, c.op, c.value);
     }
-    bool ok = false;
-    switch (c.op) {
-      case rules::Op::kGreaterEqual:
-        ok = *v >= c.value;
-        break;
-      case rules::Op::kGreater:
-        ok = *v > c.value;
-        break;
-      case rules::Op::kLessEqual:
-        ok = *v <= c.value;
-        break;
-      case rules::Op::kLess:
-        ok = *v < c.value;
-        break;
-    }
-    if (!ok) return classify::Tri::kFalse;
+    if (one == classify::Tri::kFalse) return one;
+    if (one == classify::Tri::kUnknown) r = one;
   }
   return r;
 }
@@ -70,6 +79,95 @@ std::vector<std::string> item_tokens(const classify::Classification& c) {
   return tokens;
 }
 
+// The datacenter designation that counts for an item: a computer's is its IC's (740.8, 744.23(d)(3)(i)
+// speak of "items designed or marketed for use in a datacenter and meeting the parameters of 3A090.a").
+classify::Tri datacenter_of(const classify::Item& item) {
+  return item.contained_ic ? item.contained_ic->datacenter : item.datacenter;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+// What chipgate knows of an item's ECCN outside the advanced-computing entries: its classification
+// (3A090.a, 4A090.b, 5A992.z, ...), else the declared `base_eccn`, else nothing.
+struct KnownEccns {
+  std::vector<std::string> possible;  // the ECCNs the item has or may have
+  bool may_be_unknown = false;        // one possible outcome is an ECCN chipgate does not know
+};
+
+KnownEccns known_eccns(const classify::Item& item, const classify::Classification& c) {
+  KnownEccns k;
+  auto not_controlled = [&] {
+    if (!item.base_eccn.empty())
+      k.possible.push_back(item.base_eccn);
+    else
+      k.may_be_unknown = true;
+  };
+  if (c.status == classify::Status::kControlled) {
+    k.possible = c.eccns;
+  } else if (c.status == classify::Status::kNotControlled) {
+    not_controlled();
+  } else {
+    // Undetermined: one of the candidate entries (an .a/.b level one is the base ECCN's .z paragraph
+    // when a base ECCN is given), or none of them.
+    for (const auto& e : c.candidates) {
+      const auto* entry = c.rules ? c.rules->find_entry(e) : nullptr;
+      k.possible.push_back(!item.base_eccn.empty() && entry && entry->level > 0 ? item.base_eccn + ".z" : e);
+    }
+    not_controlled();
+  }
+  return k;
+}
+
+bool clause_matches(const rules::ItemScopeClause& cl, const std::string& eccn) {
+  if (cl.any_item) return true;
+  if (cl.any_eccn && eccn != "EAR99") return true;
+  return std::any_of(cl.eccns.begin(), cl.eccns.end(),
+                     [&](const std::string& prefix) { return eccn.rfind(prefix, 0) == 0; });
+}
+
+// Does a provision written over the CCL reach this item? Unknown when its ECCN is not known and the
+// scope depends on it, or when only a list chipgate does not hold could put it in scope.
+classify::Tri in_scope(const rules::ItemScope& scope, const classify::Item& item, const KnownEccns& k) {
+  if (scope.empty()) return classify::Tri::kTrue;
+  std::vector<const rules::ItemScopeClause*> clauses;
+  for (const auto& cl : scope.any_of)
+    if (cl.kinds.empty() || std::find(cl.kinds.begin(), cl.kinds.end(), item.kind) != cl.kinds.end())
+      clauses.push_back(&cl);
+  if (std::any_of(clauses.begin(), clauses.end(), [](const auto* cl) { return cl->any_item && !cl->via_list; }))
+    return classify::Tri::kTrue;
+  std::size_t in = 0, out = 0;
+  for (const auto& e : k.possible) {
+    bool sure = false, maybe = false;
+    for (const auto* cl : clauses)
+      if (clause_matches(*cl, e)) (cl->via_list ? maybe : sure) = true;
+    if (sure)
+      ++in;
+    else if (!maybe)
+      ++out;
+  }
+  const std::size_t n = k.possible.size();
+  if (!k.may_be_unknown && n > 0 && in == n) return classify::Tri::kTrue;
+  if (out == n && (!k.may_be_unknown || clauses.empty())) return classify::Tri::kFalse;
+  return classify::Tri::kUnknown;
+}
+
+std::string scope_why(classify::Tri r, const rules::ItemScope& scope, const KnownEccns& k) {
+  const std::string eccns = k.possible.empty() ? std::string() : join(k.possible);
+  const std::string unknown =
+      k.may_be_unknown ? "the item's ECCN outside 3A090/4A090 is not known to chipgate (give base_eccn)" : "";
+  if (r == classify::Tri::kTrue) return "item (" + (eccns.empty() ? "any item" : eccns) + ") within: " + scope.text;
+  if (r == classify::Tri::kFalse)
+    return "item (" + (eccns.empty() ? "ECCN unknown" : eccns) + ") outside the item scope: " + scope.text;
+  if (!scope.list_not_encoded.empty() && !k.may_be_unknown)
+    return "whether the item (" + eccns + ") is in " + scope.list_not_encoded +
+           " is not known; item scope: " + scope.text;
+  return unknown + (eccns.empty() ? "" : " (possible: " + eccns + ")") + "; item scope: " + scope.text;
+}
+
 }  // namespace
 
 std::string Reason::text() const {
@@ -88,6 +186,19 @@ std::string Reason::text() const {
     case Kind::kUndeterminedItem:
       return "The item's classification is undetermined; a licence is required if it falls under " + requirement->id +
              " [" + requirement->citation + "]";
+    case Kind::kEmbargo:
+      return embargo->text + " [" + embargo->citation + "]";
+    case Kind::kUndeterminedScope: {
+      const rules::ItemScope& scope = end_use ? end_use->items : embargo->items;
+      const std::string what = end_use ? "Declared end use '" + end_use->code + "': " + end_use->text : embargo->text;
+      const std::string unknown =
+          scope.list_not_encoded.empty()
+              ? "the item's ECCN outside 3A090/4A090 is not known to chipgate (give its base_eccn)"
+              : "whether it reaches this item depends on " + scope.list_not_encoded +
+                    ", or on an ECCN chipgate does not know (give its base_eccn)";
+      return "Undetermined: " + what + " It reaches " + scope.text + "; " + unknown + " [" +
+             (end_use ? end_use->citation : embargo->citation) + "]";
+    }
   }
   return "";
 }
@@ -121,6 +232,367 @@ Status validate_line(const OrderLine& line, const std::map<std::string, std::str
   return Status::ok();
 }
 
+namespace {
+
+// What the steps of one decision share.
+struct Step {
+  const OrderLine& line;
+  const classify::Item& item;
+  const rules::LicenseRules& lic;
+  Decision& d;
+  KnownEccns eccns;
+  bool scope_open = false;  // an end use or embargo whose item scope is undetermined
+};
+
+// 1. Requirements that attach to the item's classification (CCL licence requirements, 744.23(a)(3)).
+void apply_requirements(Step& x, bool& open) {
+  const auto& line = x.line;
+  const auto& lic = x.lic;
+  auto& d = x.d;
+  const std::string& hq = line.end_user_hq_country;
+  const bool undetermined = d.classification.status == classify::Status::kUndetermined;
+  for (const auto& req : lic.requirements) {
+    if (!selects(req.items, d.item_tokens)) continue;
+    const bool excluded_here = !req.not_destinations.empty() && lic.matches(req.not_destinations, line.ship_to);
+    const bool by_dest = !req.destinations.empty() && lic.matches(req.destinations, line.ship_to);
+    const bool by_hq =
+        !by_dest && !excluded_here && !hq.empty() && !req.headquarters.empty() && lic.matches(req.headquarters, hq);
+    if (!req.enforced) {
+      if (by_dest || by_hq)
+        d.trace.push_back({TestedProvision::Kind::kNotEnforced, false, &req, "in the text, not enforced"});
+      continue;
+    }
+    std::string why =
+        by_dest ? "ship-to " + line.ship_to + " is in " + req.destinations.describe()
+        : by_hq ? "end user headquartered in " + hq + " (" + req.headquarters.describe() + ")"
+        : excluded_here && !req.destinations.empty()
+            ? "ship-to " + line.ship_to + " not in " + req.destinations.describe()
+        : excluded_here
+            ? "ship-to " + line.ship_to + " is in " + req.not_destinations.describe() +
+                  ", where this requirement does not apply (the destination's own requirement does)"
+            : "ship-to " + line.ship_to + " not in " + req.destinations.describe() +
+                  (req.headquarters.empty() ? ""
+                                            : "; headquarters " + (hq.empty() ? std::string("not given") : hq) +
+                                                  " not in " + req.headquarters.describe());
+    d.trace.push_back({TestedProvision::Kind::kRequirement, by_dest || by_hq, &req, why});
+    if (!(by_dest || by_hq)) continue;
+    if (undetermined) open = true;
+    Reason r{undetermined ? Reason::Kind::kUndeterminedItem : Reason::Kind::kRequirement};
+    r.requirement = &req;
+    r.by_headquarters = by_hq;
+    d.reasons.push_back(r);
+  }
+}
+
+// 3. Declared end uses (744.23, 744.21): a licence for the items in their scope when the end use is
+// located in one of their destinations. Returns the end uses whose policy reaches any licence.
+std::vector<const rules::EndUseControl*> apply_end_uses(Step& x) {
+  std::vector<const rules::EndUseControl*> any_licence;
+  const auto& line = x.line;
+  for (const auto& code : line.end_uses) {
+    for (const auto& eu : x.lic.end_uses) {
+      if (eu.code != code) continue;
+      const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
+      const bool here = x.lic.matches(eu.destinations, line.ship_to) || x.lic.matches(eu.destinations, where);
+      if (!here) {
+        x.d.trace.push_back({TestedProvision::Kind::kEndUse, false, &eu,
+                             "end use location " + where + " not in " + eu.destinations.describe()});
+        continue;
+      }
+      if (eu.policy_for_any_licence) any_licence.push_back(&eu);
+      const auto scope = in_scope(eu.items, x.item, x.eccns);
+      x.d.trace.push_back({TestedProvision::Kind::kEndUse, scope == classify::Tri::kTrue, &eu,
+                           "end use located in " + where + "; " + scope_why(scope, eu.items, x.eccns)});
+      if (scope == classify::Tri::kFalse) continue;
+      Reason r{scope == classify::Tri::kTrue ? Reason::Kind::kEndUse : Reason::Kind::kUndeterminedScope};
+      r.end_use = &eu;
+      x.d.reasons.push_back(r);
+      if (scope == classify::Tri::kUnknown) x.scope_open = true;
+    }
+  }
+  return any_licence;
+}
+
+// 3b. Embargoes and sanctions (Part 746) by the destination or the end user's country.
+void apply_embargoes(Step& x) {
+  const auto& line = x.line;
+  for (const auto& emb : x.lic.embargoes) {
+    const bool to = x.lic.matches(emb.destinations, line.ship_to);
+    const bool end_user_there =
+        !line.end_user_country.empty() && x.lic.matches(emb.destinations, line.end_user_country);
+    if (!to && !end_user_there) continue;
+    const auto scope = in_scope(emb.items, x.item, x.eccns);
+    x.d.trace.push_back({TestedProvision::Kind::kEmbargo, scope == classify::Tri::kTrue, &emb,
+                         (to ? "ship-to " + line.ship_to : "end user in " + line.end_user_country) + " is in " +
+                             emb.destinations.describe() + "; " + scope_why(scope, emb.items, x.eccns)});
+    if (scope == classify::Tri::kFalse) continue;
+    Reason r{scope == classify::Tri::kTrue ? Reason::Kind::kEmbargo : Reason::Kind::kUndeterminedScope};
+    r.embargo = &emb;
+    x.d.reasons.push_back(r);
+    if (scope == classify::Tri::kUnknown) x.scope_open = true;
+  }
+}
+
+// The conditions of `conds` whose value is unknown for this item, for the trace.
+std::string unknown_conditions(const std::vector<rules::Condition>& conds, const classify::Metrics& m,
+                               classify::Tri datacenter) {
+  std::vector<std::string> out;
+  for (const auto& c : conds)
+    if (all_hold({c}, m, datacenter) == classify::Tri::kUnknown) out.push_back(c.describe());
+  return join(out);
+}
+
+// Whether review rule `rr` matches this line: true / false / unknown (a condition the line or the
+// item leaves open); `why` says what was read and what is missing. `destination` is the ship-to, or
+// where a declared end use is located when an end use's licence is reviewed.
+classify::Tri match_review_rule(const Step& x, const rules::ReviewRule& rr, const std::string& destination,
+                                std::string& why) {
+  const auto& line = x.line;
+  const auto& lic = x.lic;
+  const std::string& hq = line.end_user_hq_country;
+  const auto& c = x.d.classification;
+  if (!selects(rr.items, x.d.item_tokens)) return classify::Tri::kFalse;
+  if (!rr.destinations.empty() && !lic.matches(rr.destinations, destination)) return classify::Tri::kFalse;
+  if (!rr.headquarters.empty() && (hq.empty() || !lic.matches(rr.headquarters, hq))) return classify::Tri::kFalse;
+  if (!rr.destination_or_headquarters.empty() && !lic.matches(rr.destination_or_headquarters, destination) &&
+      (hq.empty() || !lic.matches(rr.destination_or_headquarters, hq)))
+    return classify::Tri::kFalse;
+  if (!rr.export_from.empty() && (line.export_from.empty() || !lic.matches(rr.export_from, line.export_from)))
+    return classify::Tri::kFalse;
+  classify::Tri r = classify::Tri::kTrue;
+  auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+  if (!rr.not_headquarters.empty()) {
+    if (lic.matches(rr.not_headquarters, hq)) return classify::Tri::kFalse;
+    if (hq.empty()) {
+      r = classify::Tri::kUnknown;
+      add("the end user's headquarters is not given (the rule needs it outside " + rr.not_headquarters.describe() +
+          ")");
+    }
+  }
+  const bool from_ic =
+      x.item.kind == classify::ItemKind::kComputer && rr.computer_metrics == "contained_ic" && c.contained;
+  const classify::Metrics& m = from_ic ? c.contained->metrics : c.metrics;
+  const auto dc = datacenter_of(x.item);
+  const auto cond = all_hold(rr.all, m, dc);
+  if (cond == classify::Tri::kFalse) return cond;
+  if (from_ic) add("item parameters read from the contained IC " + x.item.contained_id);
+  if (cond == classify::Tri::kUnknown) {
+    r = classify::Tri::kUnknown;
+    add("unknown for this item: " + unknown_conditions(rr.all, m, dc) +
+        (x.item.kind == classify::ItemKind::kComputer && !from_ic
+             ? " (a computer has no such parameter of its own; the rule reads the shipped item's)"
+             : ""));
+  }
+  return r;
+}
+
+// The review policies a licence required by provision `id` may get: the first matching review rule,
+// with the policies of earlier rules whose conditions this line leaves open.
+struct ReviewOutcome {
+  std::vector<std::pair<rules::ReviewPolicy, std::string>> candidates;  // policy, citation
+  std::vector<std::string> open;                                        // why more than one is possible
+};
+
+ReviewOutcome review_by_rules(Step& x, const std::string& id, bool generic_ok, const std::string& destination) {
+  ReviewOutcome out;
+  for (const auto& rr : x.lic.review) {
+    const auto& fr = rr.for_requirements;
+    if (fr.empty() ? !generic_ok : std::find(fr.begin(), fr.end(), id) == fr.end()) continue;
+    std::string why;
+    const auto m = match_review_rule(x, rr, destination, why);
+    if (m == classify::Tri::kFalse) continue;
+    if (!rr.enforced) {
+      if (m == classify::Tri::kTrue)
+        x.d.trace.push_back(
+            {TestedProvision::Kind::kReviewNotEnforced, false, &rr,
+             "for " + id + ": in the text, not enforced; it would give " + rules::review_policy_code(rr.policy)});
+      continue;
+    }
+    if (m == classify::Tri::kUnknown) {
+      x.d.trace.push_back({TestedProvision::Kind::kReview, false, &rr, "for " + id + ": undetermined: " + why});
+      out.candidates.emplace_back(rr.policy, rr.citation);
+      out.open.push_back(std::string(rules::review_policy_code(rr.policy)) + " under " + rr.id + " [" + rr.citation +
+                         "] if it applies: " + why);
+      continue;
+    }
+    x.d.trace.push_back({TestedProvision::Kind::kReview, true, &rr,
+                         "for " + id + ": first matching review rule (order " + std::to_string(rr.order) + ")" +
+                             (why.empty() ? "" : "; " + why)});
+    if (!rr.assumption.empty()) x.d.trace.push_back({TestedProvision::Kind::kAssumption, true, &rr, rr.assumption});
+    out.candidates.emplace_back(rr.policy, rr.citation);
+    return out;
+  }
+  return out;
+}
+
+// 5. Review policy: each reason's policy (from the review rules or the provision itself); the most
+// restrictive applies. Undetermined when an open condition could change the result.
+void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_licence) {
+  using rules::review_policy_severity;
+  auto& d = x.d;
+  std::vector<ReviewOutcome> outcomes;
+  auto fixed = [](rules::ReviewPolicy p, const std::string& citation) {
+    ReviewOutcome o;
+    o.candidates.emplace_back(p, citation);
+    return o;
+  };
+  for (const auto& r : d.reasons) {
+    switch (r.kind) {
+      case Reason::Kind::kRequirement: {
+        auto o = review_by_rules(x, r.requirement->id, true, x.line.ship_to);
+        if (o.candidates.empty()) {
+          d.trace.push_back({TestedProvision::Kind::kReview, false, nullptr,
+                             "for " + r.requirement->id + ": no review rule matches: case-by-case by default"});
+          o = fixed(ReviewPolicy::kCaseByCase, "15 CFR 742.6(b)(10) (no specific rule matched)");
+        }
+        outcomes.push_back(std::move(o));
+        break;
+      }
+      case Reason::Kind::kEndUse: {
+        const std::string& where = x.line.end_user_country.empty() ? x.line.ship_to : x.line.end_user_country;
+        const std::string& at = x.lic.matches(r.end_use->destinations, where) ? where : x.line.ship_to;
+        outcomes.push_back(r.end_use->policy ? fixed(*r.end_use->policy, r.end_use->citation)
+                                             : review_by_rules(x, r.end_use->code, false, at));
+        break;
+      }
+      case Reason::Kind::kEmbargo:
+        if (r.embargo->policy)
+          outcomes.push_back(fixed(*r.embargo->policy, r.embargo->policy_citation));
+        else
+          d.trace.push_back(
+              {TestedProvision::Kind::kReview, false, nullptr, "for " + r.embargo->id + ": " + r.embargo->policy_note});
+        break;
+      case Reason::Kind::kLetter:
+        outcomes.push_back(fixed(r.letter->policy, r.letter->policy_source));
+        break;
+      default:  // the Entity List entry states its own policy (not in the list files); open reasons have none
+        break;
+    }
+  }
+  for (const auto* eu : any_licence) outcomes.push_back(fixed(*eu->policy, eu->citation));
+  if (outcomes.empty()) return;
+  // lo: the policy if every open condition goes the lenient way; hi: if every one goes the strict way.
+  int lo = -1, hi = -1;
+  const std::pair<ReviewPolicy, std::string>* strictest = nullptr;
+  for (const auto& o : outcomes) {
+    if (o.candidates.empty()) continue;
+    int omin = 99, omax = -1;
+    for (const auto& c : o.candidates) {
+      omin = std::min(omin, review_policy_severity(c.first));
+      omax = std::max(omax, review_policy_severity(c.first));
+      if (!strictest || review_policy_severity(c.first) > review_policy_severity(strictest->first)) strictest = &c;
+    }
+    lo = std::max(lo, omin);
+    hi = std::max(hi, omax);
+  }
+  if (!strictest) return;
+  if (lo == hi) {
+    d.review_policy = strictest->first;
+    d.review_citation = strictest->second;
+    return;
+  }
+  for (const auto& o : outcomes)
+    if (o.candidates.size() > 1) d.review_open.insert(d.review_open.end(), o.open.begin(), o.open.end());
+}
+
+// Why exception `ex` may not be used on this line, or "" (740.8(b), 744.21(c), 744.23(c), Part 746).
+std::string exception_bar(const Step& x, const rules::LicenseException& ex, bool entity_listed) {
+  if (entity_listed)
+    return "barred by the Entity List requirement (744.11; 740.8(b): not where a Part 744 licence requirement "
+           "applies)";
+  auto allowed = [&](const rules::ExceptionsAllowed& list) {
+    return list && std::find(list->begin(), list->end(), ex.id) != list->end();
+  };
+  auto only = [](const std::vector<std::string>& list) { return list.empty() ? std::string("none") : join(list); };
+  for (const auto& r : x.d.reasons) {
+    if (r.kind == Reason::Kind::kRequirement && r.requirement->exceptions_allowed &&
+        !allowed(r.requirement->exceptions_allowed))
+      return "barred by " + r.requirement->id + " [" + r.requirement->citation +
+             "]: licence exceptions that may overcome it: " + only(*r.requirement->exceptions_allowed);
+    const rules::EndUseControl* eu = r.end_use;
+    if (eu && !allowed(eu->exceptions_allowed))
+      return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the end use's licence requirement "
+                                                                      "applies (item scope undetermined): "
+                                                                    : "barred by the declared end use: ") +
+             eu->code + " [" + eu->citation + "]";
+    const rules::Embargo* emb = r.embargo;
+    if (emb && std::find(emb->exceptions_allowed.begin(), emb->exceptions_allowed.end(), ex.id) ==
+                   emb->exceptions_allowed.end())
+      return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the embargo's licence requirement "
+                                                                      "applies (item scope undetermined): "
+                                                                    : "barred by the embargo: ") +
+             emb->id + " [" + emb->citation + "]; it allows only: " + only(emb->exceptions_allowed);
+  }
+  return "";
+}
+
+// The days of prior notice exception `ex` needs on this line (740.8(a)(2): only where it says).
+int notice_days(const Step& x, const rules::LicenseException& ex) {
+  if (!ex.notification_days) return 0;
+  if (ex.notify_destinations.empty() && ex.notify_headquarters.empty()) return ex.notification_days;
+  const std::string& hq = x.line.end_user_hq_country;
+  const bool due = (!ex.notify_destinations.empty() && x.lic.matches(ex.notify_destinations, x.line.ship_to)) ||
+                   (!ex.notify_headquarters.empty() && !hq.empty() && x.lic.matches(ex.notify_headquarters, hq));
+  return due ? ex.notification_days : 0;
+}
+
+// 6. Licence exceptions that could authorise the export instead (the user must still meet them).
+void offer_exceptions(Step& x, bool entity_listed) {
+  auto& d = x.d;
+  const auto& lic = x.lic;
+  const std::string& hq = x.line.end_user_hq_country;
+  const auto& c = d.classification;
+  auto has = [&](Reason::Kind k) {
+    return std::any_of(d.reasons.begin(), d.reasons.end(), [&](const Reason& r) { return r.kind == k; });
+  };
+  for (const auto& ex : lic.exceptions) {
+    if (!ex.enforced || !selects(ex.items, d.item_tokens)) continue;
+    if (const auto bar = exception_bar(x, ex, entity_listed); !bar.empty()) {
+      d.trace.push_back({TestedProvision::Kind::kExceptionBlocked, false, &ex, bar});
+      continue;
+    }
+    if (has(Reason::Kind::kLetter) && !has(Reason::Kind::kRequirement))
+      continue;  // a letter's requirement is not one a CCL exception addresses
+    const bool level_a = std::find(d.item_tokens.begin(), d.item_tokens.end(), "3A090.a") != d.item_tokens.end() ||
+                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "4A090.a") != d.item_tokens.end() ||
+                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "z:a") != d.item_tokens.end();
+    std::string note;
+    if (ex.excludes_datacenter_level_a && level_a) {
+      const auto dc = datacenter_of(x.item);
+      if (dc == classify::Tri::kTrue) {
+        d.trace.push_back({TestedProvision::Kind::kException, false, &ex, "datacenter item meeting 3A090.a: excluded"});
+        continue;
+      }
+      if (dc == classify::Tri::kUnknown)
+        note = "only if the item is not designed or marketed for use in datacenters (unknown)";
+    }
+    const bool by_dest = !ex.destinations.empty() && lic.matches(ex.destinations, x.line.ship_to);
+    const bool by_hq = !hq.empty() && !ex.headquarters.empty() && lic.matches(ex.headquarters, hq);
+    const bool hq_excluded = !hq.empty() && !ex.not_headquarters.empty() && lic.matches(ex.not_headquarters, hq);
+    const auto metrics_ok = all_hold(ex.all, c.metrics);
+    const bool ok = (by_dest || by_hq) && !hq_excluded && metrics_ok == classify::Tri::kTrue;
+    const int notice = ok ? notice_days(x, ex) : 0;
+    d.trace.push_back(
+        {TestedProvision::Kind::kException, ok, &ex,
+         !(by_dest || by_hq) ? "destination/headquarters not covered"
+         : hq_excluded       ? "not for end users headquartered in " + hq
+         : metrics_ok != classify::Tri::kTrue
+             ? (metrics_ok == classify::Tri::kFalse ? "item parameter condition fails" : "item parameter unknown")
+         : notice ? "available; " + std::to_string(notice) + " days' prior notice to BIS due for this line"
+                  : std::string(ex.notification_days ? "available; no prior notice due for this line" : "available")});
+    if (ok) {
+      d.exceptions.push_back(&ex);
+      d.exception_notes.push_back(note);
+      d.exception_notice_days.push_back(notice);
+    }
+  }
+}
+
+}  // namespace
+
+// The steps are numbered as the regulation is applied: classification requirements, letters, end
+// uses, embargoes, parties, then review and exceptions over all of them. Longer than 80 lines
+// because the letter and party steps are kept inline where other work on them is merged.
 Decision decide(const OrderLine& line, const classify::Item& item, classify::Classification classification,
                 const rules::RuleSetPtr& rules, const DecideContext& ctx) {
   Decision d;
@@ -133,37 +605,13 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   // the Entity List still apply: evaluate them against empty licence rules.
   static const rules::LicenseRules kNoRules;
   const auto& lic = rules ? rules->license : kNoRules;
-  const bool undetermined = c.status == classify::Status::kUndetermined;
   const std::string& hq = line.end_user_hq_country;
-  bool barred = false;  // Entity List or end-use requirement: no licence exception may be used
+  bool barred = false;  // Entity List: no licence exception may be used
   bool open = false;    // a requirement that applies if the item falls under a candidate entry
+  Step x{line, item, lic, d, known_eccns(item, c)};
 
   // 1. Requirements that attach to the item's classification.
-  for (const auto& req : lic.requirements) {
-    if (!selects(req.items, d.item_tokens)) continue;
-    const bool by_dest = !req.destinations.empty() && lic.matches(req.destinations, line.ship_to);
-    const bool by_hq = !by_dest && !hq.empty() && !req.headquarters.empty() && lic.matches(req.headquarters, hq);
-    if (!req.enforced) {
-      if (by_dest || by_hq)
-        d.trace.push_back({TestedProvision::Kind::kNotEnforced, false, &req, "in the text, not enforced"});
-      continue;
-    }
-    std::string why =
-        by_dest ? "ship-to " + line.ship_to + " is in " + req.destinations.describe()
-        : by_hq ? "end user headquartered in " + hq + " (" + req.headquarters.describe() + ")"
-                : "ship-to " + line.ship_to + " not in " + req.destinations.describe() +
-                      (req.headquarters.empty() ? ""
-                                                : "; headquarters " + (hq.empty() ? std::string("not given") : hq) +
-                                                      " not in " + req.headquarters.describe());
-    d.trace.push_back({TestedProvision::Kind::kRequirement, by_dest || by_hq, &req, why});
-    if (!(by_dest || by_hq)) continue;
-    if (undetermined) {
-      open = true;
-      d.reasons.push_back({Reason::Kind::kUndeterminedItem, &req, nullptr, nullptr, 0, by_hq});
-    } else {
-      d.reasons.push_back({Reason::Kind::kRequirement, &req, nullptr, nullptr, 0, by_hq});
-    }
-  }
+  apply_requirements(x, open);
 
   // 2. Company-specific is-informed letters.
   if (ctx.letters && !ctx.letters->empty()) {
@@ -196,21 +644,9 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     }
   }
 
-  // 3. Declared end uses (744.23): any item subject to the EAR; no licence exceptions.
-  for (const auto& code : line.end_uses) {
-    for (const auto& eu : lic.end_uses) {
-      if (eu.code != code) continue;
-      const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
-      const bool applies = lic.matches(eu.destinations, line.ship_to) || lic.matches(eu.destinations, where);
-      d.trace.push_back({TestedProvision::Kind::kEndUse, applies, &eu,
-                         applies ? "end use located in " + where
-                                 : "end use location " + where + " not in " + eu.destinations.describe()});
-      if (applies) {
-        d.reasons.push_back({Reason::Kind::kEndUse, nullptr, nullptr, &eu, 0, false});
-        barred = true;
-      }
-    }
-  }
+  // 3. Declared end uses (744.23, 744.21) and embargoes (Part 746), each over its own item scope.
+  const auto any_licence_policies = apply_end_uses(x);
+  apply_embargoes(x);
 
   // 4. Parties: consignee and end user against the lists (Entity List hits require a licence).
   if (ctx.screener) {
@@ -228,98 +664,28 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     }
   }
 
-  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(),
-                                    [](const Reason& r) { return r.kind != Reason::Kind::kUndeterminedItem; });
+  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) {
+    return r.kind != Reason::Kind::kUndeterminedItem && r.kind != Reason::Kind::kUndeterminedScope;
+  });
   if (definite)
     d.license_required = true;
-  else if (open)
+  else if (open || x.scope_open)
     d.license_required = std::nullopt;
   else
     d.license_required = false;
-  if (!d.license_required.has_value()) d.missing = c.missing;
+  if (!d.license_required.has_value()) {
+    d.missing = c.missing;
+    if (x.scope_open && x.eccns.may_be_unknown &&
+        std::find(d.missing.begin(), d.missing.end(), "base_eccn") == d.missing.end())
+      d.missing.emplace_back("base_eccn");
+  }
   if (d.license_required != true) return d;
 
   // 5. Review policy: the most restrictive of the policies that apply to the reasons.
-  auto consider = [&](ReviewPolicy p, const std::string& citation) {
-    if (!d.review_policy || rules::review_policy_severity(p) > rules::review_policy_severity(*d.review_policy)) {
-      d.review_policy = p;
-      d.review_citation = citation;
-    }
-  };
-  const bool classification_reason = std::any_of(d.reasons.begin(), d.reasons.end(),
-                                                 [](const Reason& r) { return r.kind == Reason::Kind::kRequirement; });
-  if (classification_reason) {
-    const rules::ReviewRule* chosen = nullptr;
-    for (const auto& rr : lic.review) {
-      if (!selects(rr.items, d.item_tokens)) continue;
-      if (!rr.destinations.empty() && !lic.matches(rr.destinations, line.ship_to)) continue;
-      if (!rr.headquarters.empty() && (hq.empty() || !lic.matches(rr.headquarters, hq))) continue;
-      if (!rr.export_from.empty() && (line.export_from.empty() || !lic.matches(rr.export_from, line.export_from)))
-        continue;
-      if (all_hold(rr.all, c.metrics) != classify::Tri::kTrue) continue;
-      chosen = &rr;
-      break;
-    }
-    if (chosen) {
-      d.trace.push_back({TestedProvision::Kind::kReview, true, chosen,
-                         "first matching review rule (order " + std::to_string(chosen->order) + ")"});
-      consider(chosen->policy, chosen->citation);
-    } else {
-      d.trace.push_back(
-          {TestedProvision::Kind::kReview, false, nullptr, "no review rule matches: case-by-case by default"});
-      consider(ReviewPolicy::kCaseByCase, "15 CFR 742.6(b)(10) (no specific rule matched)");
-    }
-  }
-  for (const auto& r : d.reasons) {
-    if (r.kind == Reason::Kind::kEndUse) consider(r.end_use->policy, r.end_use->citation);
-    if (r.kind == Reason::Kind::kLetter) consider(r.letter->policy, r.letter->policy_source);
-  }
-  // An Entity List entry states its own review policy; the list files here do not carry it, so it is
-  // not guessed: the trace points to the entry.
+  decide_review(x, any_licence_policies);
 
   // 6. Licence exceptions that could authorise the export instead (the user must still meet them).
-  for (const auto& ex : lic.exceptions) {
-    if (!ex.enforced || !selects(ex.items, d.item_tokens)) continue;
-    if (barred) {
-      d.trace.push_back({TestedProvision::Kind::kExceptionBlocked, false, &ex,
-                         "barred by an Entity List or end-use requirement (740.8(b), 744.23(c))"});
-      continue;
-    }
-    if (std::any_of(d.reasons.begin(), d.reasons.end(),
-                    [](const Reason& r) { return r.kind == Reason::Kind::kLetter; }) &&
-        !std::any_of(d.reasons.begin(), d.reasons.end(),
-                     [](const Reason& r) { return r.kind == Reason::Kind::kRequirement; }))
-      continue;  // a letter's requirement is not one a CCL exception addresses
-    const bool level_a = std::find(d.item_tokens.begin(), d.item_tokens.end(), "3A090.a") != d.item_tokens.end() ||
-                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "4A090.a") != d.item_tokens.end() ||
-                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "z:a") != d.item_tokens.end();
-    const classify::Item& ic = item.contained_ic ? *item.contained_ic : item;
-    std::string note;
-    if (ex.excludes_datacenter_level_a && level_a) {
-      if (ic.datacenter == classify::Tri::kTrue) {
-        d.trace.push_back({TestedProvision::Kind::kException, false, &ex, "datacenter item meeting 3A090.a: excluded"});
-        continue;
-      }
-      if (ic.datacenter == classify::Tri::kUnknown)
-        note = "only if the item is not designed or marketed for use in datacenters (unknown)";
-    }
-    const bool by_dest = !ex.destinations.empty() && lic.matches(ex.destinations, line.ship_to);
-    const bool by_hq = !hq.empty() && !ex.headquarters.empty() && lic.matches(ex.headquarters, hq);
-    const bool hq_excluded = !hq.empty() && !ex.not_headquarters.empty() && lic.matches(ex.not_headquarters, hq);
-    const auto metrics_ok = all_hold(ex.all, c.metrics);
-    const bool ok = (by_dest || by_hq) && !hq_excluded && metrics_ok == classify::Tri::kTrue;
-    d.trace.push_back(
-        {TestedProvision::Kind::kException, ok, &ex,
-         !(by_dest || by_hq) ? "destination/headquarters not covered"
-         : hq_excluded       ? "not for end users headquartered in " + hq
-         : metrics_ok != classify::Tri::kTrue
-             ? (metrics_ok == classify::Tri::kFalse ? "item parameter condition fails" : "item parameter unknown")
-             : "available"});
-    if (ok) {
-      d.exceptions.push_back(&ex);
-      d.exception_notes.push_back(note);
-    }
-  }
+  offer_exceptions(x, barred);
   return d;
 }
 

@@ -20,14 +20,23 @@
 namespace chipgate::license {
 
 struct Reason {
-  enum class Kind { kRequirement, kLetter, kEndUse, kEntityList, kUndeterminedItem };
+  enum class Kind {
+    kRequirement,
+    kLetter,
+    kEndUse,
+    kEntityList,
+    kUndeterminedItem,
+    kEmbargo,
+    kUndeterminedScope  // an end use or embargo whose item scope cannot be decided (ECCN unknown)
+  };
   Kind kind;
   const rules::LicenseRequirement* requirement = nullptr;
   const rules::Letter* letter = nullptr;
   const rules::EndUseControl* end_use = nullptr;
-  std::size_t party = 0;         // index into Decision::parties (kEntityList)
-  bool by_headquarters = false;  // matched through the end user's headquarters, not the destination
-  std::string text() const;      // one readable sentence with the citation
+  std::size_t party = 0;                    // index into Decision::parties (kEntityList)
+  bool by_headquarters = false;             // matched through the end user's headquarters, not the destination
+  const rules::Embargo* embargo = nullptr;  // kEmbargo, or kUndeterminedScope of an embargo
+  std::string text() const;                 // one readable sentence with the citation
 };
 
 struct TestedProvision {
@@ -39,7 +48,10 @@ struct TestedProvision {
     kEndUse,
     kReview,
     kException,
-    kExceptionBlocked
+    kExceptionBlocked,
+    kEmbargo,
+    kReviewNotEnforced,  // a review rule in the text, not enforced: what it would give (shown, never applied)
+    kAssumption          // what a provision applied here assumes (provision: the rules::ReviewRule)
   };
   Kind kind;
   bool applies = false;
@@ -54,10 +66,12 @@ struct Decision {
   std::vector<std::string> item_tokens;  // entries / "z:a" the item is (or may be) classified in
   std::optional<bool> license_required;  // nullopt = undetermined
   std::vector<Reason> reasons;
-  std::optional<rules::ReviewPolicy> review_policy;
+  std::optional<rules::ReviewPolicy> review_policy;  // nullopt: no licence, or the policy is undetermined
   std::string review_citation;
+  std::vector<std::string> review_open;  // why the review policy is undetermined (empty when it is known)
   std::vector<const rules::LicenseException*> exceptions;
   std::vector<std::string> exception_notes;  // per exception: extra conditions for this line
+  std::vector<int> exception_notice_days;    // per exception: days of prior notice due for this line (0 = none)
   std::vector<PartyHit> parties;             // hits, with role in explanation
   std::vector<std::string> party_roles;      // "consignee" / "end_user", parallel to parties
   std::vector<std::string> missing;

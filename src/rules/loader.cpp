@@ -315,6 +315,102 @@ Result<std::vector<Condition>> optional_conditions(const toml::table& t, const s
   return compile_conditions(t, path, "all");
 }
 
+// String fields of a table, each required or optional.
+Status read_strings(const toml::table& t, const std::string& path,
+                    std::initializer_list<std::tuple<const char*, std::string*, bool>> fields) {
+  for (auto [key, field, required] : fields) {
+    auto v = get_string(t, path, key, required);
+    if (!v) return v.status();
+    *field = v.value();
+  }
+  return Status::ok();
+}
+
+// `policy` when present; unset otherwise (the provision is then reviewed by review rules, or the
+// text gives no policy).
+Result<std::optional<ReviewPolicy>> optional_policy(const toml::table& t, const std::string& path) {
+  if (!t.get("policy")) return std::optional<ReviewPolicy>{};
+  auto p = compile_policy(t, path);
+  if (!p) return p.status();
+  return std::optional<ReviewPolicy>{p.value()};
+}
+
+Result<ExceptionsAllowed> compile_exceptions_allowed(const toml::table& t, const std::string& path) {
+  if (!t.get("exceptions_allowed")) return ExceptionsAllowed{};
+  auto v = get_string_array(t, path, "exceptions_allowed");
+  if (!v) return v.status();
+  return ExceptionsAllowed{v.value()};
+}
+
+Result<std::vector<ItemKind>> compile_kinds(const toml::node& node, const std::string& path) {
+  std::vector<ItemKind> out;
+  const auto* arr = node.as_array();
+  if (!arr) return Result<std::vector<ItemKind>>::error(where(node) + ": " + path + ": must be an array of item kinds");
+  for (const auto& el : *arr) {
+    const std::string k = el.value<std::string>().value_or("");
+    if (k == "ic")
+      out.push_back(ItemKind::kIc);
+    else if (k == "hbm")
+      out.push_back(ItemKind::kHbm);
+    else if (k == "computer")
+      out.push_back(ItemKind::kComputer);
+    else
+      return Result<std::vector<ItemKind>>::error(where(el) + ": " + path + ": unknown item kind '" + k +
+                                                  "' (ic, hbm, computer)");
+  }
+  return out;
+}
+
+// `items = { text = "...", any_of = [ { kinds = [...], eccns = [...] }, { any_eccn = true } ] }`;
+// absent = any item subject to the EAR.
+Result<ItemScope> compile_item_scope(const toml::table& parent, const std::string& path) {
+  ItemScope scope;
+  const toml::node* node = parent.get("items");
+  if (!node) return scope;
+  const std::string p = path + ".items";
+  const auto* t = node->as_table();
+  if (!t)
+    return Result<ItemScope>::error(where(*node) + ": " + p +
+                                    ": must be a table such as { text = \"...\", any_of = [{ eccns = [\"5A992\"] }] }");
+  if (auto s = check_keys(*t, p, {"text", "any_of", "list_not_encoded"}); !s) return s;
+  if (auto s = read_strings(*t, p, {{"text", &scope.text, true}, {"list_not_encoded", &scope.list_not_encoded, false}});
+      !s)
+    return s;
+  const auto* any_of = t->get("any_of") ? t->get("any_of")->as_array() : nullptr;
+  if (!any_of || any_of->empty())
+    return Result<ItemScope>::error(where(*t) + ": " + p + ": needs a non-empty 'any_of'");
+  std::size_t i = 0;
+  for (const auto& el : *any_of) {
+    const std::string cp = p + ".any_of[" + std::to_string(i++) + "]";
+    const auto* ct = el.as_table();
+    if (!ct) return Result<ItemScope>::error(where(el) + ": " + cp + ": must be an inline table");
+    if (auto s = check_keys(*ct, cp, {"kinds", "eccns", "any_eccn", "any_item", "via_list"}); !s) return s;
+    ItemScopeClause c;
+    if (const auto* k = ct->get("kinds")) {
+      auto kinds = compile_kinds(*k, cp + ".kinds");
+      if (!kinds) return kinds.status();
+      c.kinds = kinds.value();
+    }
+    auto eccns = get_string_array(*ct, cp, "eccns");
+    if (!eccns) return eccns.status();
+    c.eccns = eccns.value();
+    for (auto [key, field] :
+         {std::pair{"any_eccn", &c.any_eccn}, std::pair{"any_item", &c.any_item}, std::pair{"via_list", &c.via_list}})
+      if (const auto* b = ct->get(key)) {
+        if (!b->is_boolean())
+          return Result<ItemScope>::error(where(*b) + ": " + cp + "." + key + ": must be true or false");
+        *field = b->value<bool>().value();
+      }
+    if (c.eccns.empty() && !c.any_eccn && !c.any_item)
+      return Result<ItemScope>::error(where(el) + ": " + cp +
+                                      ": needs 'eccns', 'any_eccn = true' or 'any_item = true'");
+    if (c.via_list && scope.list_not_encoded.empty())
+      return Result<ItemScope>::error(where(el) + ": " + cp + ": 'via_list' needs the scope's 'list_not_encoded'");
+    scope.any_of.push_back(std::move(c));
+  }
+  return scope;
+}
+
 // Iterates a table of named sub-tables, skipping removed ones.
 template <typename Fn>
 Status each_table(const toml::table& parent, const std::string& path, std::string_view key, Fn fn) {
@@ -332,8 +428,199 @@ Status each_table(const toml::table& parent, const std::string& path, std::strin
   return Status::ok();
 }
 
-Status compile_license(const toml::table& merged, const Countries& countries, RuleSet& out) {
-  LicenseRules& lic = out.license;
+// Reads the named place selectors of a table into their fields.
+Status read_places(const toml::table& t, const std::string& path, const Countries& countries,
+                   std::initializer_list<std::pair<const char*, PlaceSelector*>> fields) {
+  for (auto [key, field] : fields) {
+    auto v = compile_places(t, path, key, countries);
+    if (!v) return v.status();
+    *field = v.value();
+  }
+  return Status::ok();
+}
+
+Result<LicenseRequirement> compile_requirement(const std::string& id, const toml::table& t, const std::string& p,
+                                               const Countries& countries) {
+  if (auto k = check_keys(t, p,
+                          {"citation", "text", "items", "destinations", "headquarters", "not_destinations",
+                           "exceptions_allowed", "enforced", "replace", "removed"});
+      !k)
+    return k;
+  LicenseRequirement r;
+  r.id = id;
+  r.source = source_of(t);
+  if (auto s = read_strings(t, p, {{"citation", &r.citation, true}, {"text", &r.text, true}}); !s) return s;
+  auto items = compile_items(t, p);
+  if (!items) return items.status();
+  if (items->empty()) return fail(t, p, "missing 'items'");
+  r.items = items.value();
+  if (auto s = read_places(t, p, countries,
+                           {{"destinations", &r.destinations},
+                            {"headquarters", &r.headquarters},
+                            {"not_destinations", &r.not_destinations}});
+      !s)
+    return s;
+  if (r.destinations.empty() && r.headquarters.empty()) return fail(t, p, "needs 'destinations' or 'headquarters'");
+  auto allowed = compile_exceptions_allowed(t, p);
+  if (!allowed) return allowed.status();
+  r.exceptions_allowed = allowed.value();
+  if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
+  return r;
+}
+
+Result<ReviewRule> compile_review_rule(const std::string& id, const toml::table& t, const std::string& p,
+                                       const Countries& countries) {
+  if (auto k = check_keys(t, p,
+                          {"order", "policy", "citation", "text", "for_requirements", "items", "destinations",
+                           "headquarters", "not_headquarters", "destination_or_headquarters", "export_from", "all",
+                           "computer_metrics", "assumption", "enforced", "replace", "removed"});
+      !k)
+    return k;
+  ReviewRule r;
+  r.id = id;
+  r.source = source_of(t);
+  const auto* order = t.get("order");
+  if (!order || !order->is_integer()) return fail(t, p, "needs an integer 'order' (lower is tried first)");
+  r.order = static_cast<int>(order->value<int64_t>().value());
+  auto policy = compile_policy(t, p);
+  if (!policy) return policy.status();
+  r.policy = policy.value();
+  if (auto s = read_strings(t, p,
+                            {{"citation", &r.citation, true},
+                             {"text", &r.text, true},
+                             {"computer_metrics", &r.computer_metrics, false},
+                             {"assumption", &r.assumption, false}});
+      !s)
+    return s;
+  if (!r.computer_metrics.empty() && r.computer_metrics != "contained_ic")
+    return fail(*t.get("computer_metrics"), p + ".computer_metrics", "must be \"contained_ic\" (or absent)");
+  auto fors = get_string_array(t, p, "for_requirements");
+  if (!fors) return fors.status();
+  r.for_requirements = fors.value();
+  auto items = compile_items(t, p);
+  if (!items) return items.status();
+  r.items = items.value();
+  if (auto s = read_places(t, p, countries,
+                           {{"destinations", &r.destinations},
+                            {"headquarters", &r.headquarters},
+                            {"not_headquarters", &r.not_headquarters},
+                            {"destination_or_headquarters", &r.destination_or_headquarters},
+                            {"export_from", &r.export_from}});
+      !s)
+    return s;
+  auto all = optional_conditions(t, p);
+  if (!all) return all.status();
+  r.all = all.value();
+  if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
+  return r;
+}
+
+Result<LicenseException> compile_exception(const std::string& id, const toml::table& t, const std::string& p,
+                                           const Countries& countries) {
+  if (auto k = check_keys(t, p,
+                          {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
+                           "not_headquarters", "all", "conditions", "notification_days", "notify_destinations",
+                           "notify_headquarters", "notification_text", "enforced", "replace", "removed"});
+      !k)
+    return k;
+  LicenseException e;
+  e.id = id;
+  e.source = source_of(t);
+  if (auto s = read_strings(t, p,
+                            {{"name", &e.name, true},
+                             {"citation", &e.citation, true},
+                             {"notification_text", &e.notification_text, false}});
+      !s)
+    return s;
+  auto items = compile_items(t, p);
+  if (!items) return items.status();
+  if (items->empty()) return fail(t, p, "missing 'items'");
+  e.items = items.value();
+  if (const auto* x = t.get("excludes_datacenter_level_a"))
+    e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
+  if (auto s = read_places(t, p, countries,
+                           {{"destinations", &e.destinations},
+                            {"headquarters", &e.headquarters},
+                            {"not_headquarters", &e.not_headquarters},
+                            {"notify_destinations", &e.notify_destinations},
+                            {"notify_headquarters", &e.notify_headquarters}});
+      !s)
+    return s;
+  auto all = optional_conditions(t, p);
+  if (!all) return all.status();
+  e.all = all.value();
+  auto conds = get_string_array(t, p, "conditions");
+  if (!conds) return conds.status();
+  e.conditions = conds.value();
+  if (const auto* n = t.get("notification_days"))
+    e.notification_days = static_cast<int>(n->value<int64_t>().value_or(0));
+  if (const auto* en = t.get("enforced")) e.enforced = en->value<bool>().value_or(true);
+  return e;
+}
+
+Result<EndUseControl> compile_end_use(const std::string& code, const toml::table& t, const std::string& p,
+                                      const Countries& countries) {
+  if (auto k = check_keys(t, p,
+                          {"citation", "text", "destinations", "items", "policy", "policy_for_any_licence",
+                           "exceptions_allowed", "replace", "removed"});
+      !k)
+    return k;
+  EndUseControl e;
+  e.code = code;
+  e.source = source_of(t);
+  if (auto s = read_strings(t, p, {{"citation", &e.citation, true}, {"text", &e.text, true}}); !s) return s;
+  if (auto s = read_places(t, p, countries, {{"destinations", &e.destinations}}); !s) return s;
+  if (e.destinations.empty()) return fail(t, p, "needs 'destinations' (where the end use is located)");
+  auto scope = compile_item_scope(t, p);
+  if (!scope) return scope.status();
+  e.items = scope.value();
+  auto policy = optional_policy(t, p);
+  if (!policy) return policy.status();
+  e.policy = policy.value();
+  if (const auto* a = t.get("policy_for_any_licence")) e.policy_for_any_licence = a->value<bool>().value_or(false);
+  if (e.policy_for_any_licence && !e.policy) return fail(t, p, "'policy_for_any_licence' needs a fixed 'policy'");
+  auto allowed = compile_exceptions_allowed(t, p);
+  if (!allowed) return allowed.status();
+  e.exceptions_allowed = allowed.value();
+  return e;
+}
+
+Result<Embargo> compile_embargo(const std::string& id, const toml::table& t, const std::string& p,
+                                const Countries& countries) {
+  if (auto k = check_keys(t, p,
+                          {"citation", "text", "destinations", "items", "policy", "policy_citation", "policy_note",
+                           "exceptions_allowed", "replace", "removed"});
+      !k)
+    return k;
+  Embargo e;
+  e.id = id;
+  e.source = source_of(t);
+  if (auto s = read_strings(t, p,
+                            {{"citation", &e.citation, true},
+                             {"text", &e.text, true},
+                             {"policy_citation", &e.policy_citation, false},
+                             {"policy_note", &e.policy_note, false}});
+      !s)
+    return s;
+  if (auto s = read_places(t, p, countries, {{"destinations", &e.destinations}}); !s) return s;
+  if (e.destinations.empty()) return fail(t, p, "needs 'destinations'");
+  auto scope = compile_item_scope(t, p);
+  if (!scope) return scope.status();
+  e.items = scope.value();
+  auto policy = optional_policy(t, p);
+  if (!policy) return policy.status();
+  e.policy = policy.value();
+  if (e.policy && e.policy_citation.empty()) return fail(t, p, "a 'policy' needs its 'policy_citation'");
+  if (!e.policy && e.policy_note.empty()) return fail(t, p, "without a 'policy', say why in 'policy_note'");
+  auto allowed = get_string_array(t, p, "exceptions_allowed");
+  if (!allowed) return allowed.status();
+  if (!t.get("exceptions_allowed"))
+    return fail(t, p, "needs 'exceptions_allowed' (the licence exceptions of these rules that survive; [] for none)");
+  e.exceptions_allowed = allowed.value();
+  return e;
+}
+
+Status compile_country_tables(const toml::table& merged, const Countries& countries, LicenseRules& lic) {
   if (const auto* groups = merged.get("country_groups")) {
     const auto* gt = groups->as_table();
     if (!gt) return fail(*groups, "country_groups", "must be a table of group -> country codes");
@@ -344,6 +631,16 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
         if (!countries.valid(c))
           return fail(v, "country_groups." + std::string(k.str()), "'" + c + "' is not an ISO 3166-1 alpha-2 code");
       lic.country_groups[std::string(k.str())] = codes.value();
+    }
+  }
+  if (const auto* notes = merged.get("country_notes")) {
+    const auto* nt = notes->as_table();
+    if (!nt) return fail(*notes, "country_notes", "must be a table CODE = \"why its groups are read so\"");
+    for (auto&& [k, v] : *nt) {
+      const std::string code(k.str());
+      if (!countries.valid(code)) return fail(v, "country_notes." + code, "not an ISO 3166-1 alpha-2 code");
+      if (!v.is_string()) return fail(v, "country_notes." + code, "must be a string");
+      lic.country_notes[code] = v.value<std::string>().value();
     }
   }
   if (const auto* aliases = merged.get("destination_aliases")) {
@@ -357,162 +654,12 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
       lic.destination_aliases[from] = to;
     }
   }
-  const toml::node* ln = merged.get("license");
-  if (!ln) return Status::ok();
-  const auto* lt = ln->as_table();
-  if (!lt) return fail(*ln, "license", "must be a table");
-  if (auto s = check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "settings"}); !s)
-    return s;
+  return Status::ok();
+}
 
-  auto s = each_table(
-      *lt, "license", "requirements", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-        if (auto k = check_keys(
-                t, p, {"citation", "text", "items", "destinations", "headquarters", "enforced", "replace", "removed"});
-            !k)
-          return k;
-        LicenseRequirement r;
-        r.id = id;
-        r.source = source_of(t);
-        for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
-          auto v = get_string(t, p, key, true);
-          if (!v) return v.status();
-          *field = v.value();
-        }
-        auto items = compile_items(t, p);
-        if (!items) return items.status();
-        if (items->empty()) return fail(t, p, "missing 'items'");
-        r.items = items.value();
-        auto d = compile_places(t, p, "destinations", countries);
-        if (!d) return d.status();
-        r.destinations = d.value();
-        auto h = compile_places(t, p, "headquarters", countries);
-        if (!h) return h.status();
-        r.headquarters = h.value();
-        if (r.destinations.empty() && r.headquarters.empty())
-          return fail(t, p, "needs 'destinations' or 'headquarters'");
-        if (const auto* e = t.get("enforced")) r.enforced = e->value<bool>().value_or(true);
-        lic.requirements.push_back(std::move(r));
-        return Status::ok();
-      });
-  if (!s) return s;
-
-  s = each_table(*lt, "license", "review",
-                 [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-                   if (auto k = check_keys(t, p,
-                                           {"order", "policy", "citation", "text", "items", "destinations",
-                                            "headquarters", "export_from", "all", "replace", "removed"});
-                       !k)
-                     return k;
-                   ReviewRule r;
-                   r.id = id;
-                   r.source = source_of(t);
-                   const auto* order = t.get("order");
-                   if (!order || !order->is_integer())
-                     return fail(t, p, "needs an integer 'order' (lower is tried first)");
-                   r.order = static_cast<int>(order->value<int64_t>().value());
-                   auto policy = compile_policy(t, p);
-                   if (!policy) return policy.status();
-                   r.policy = policy.value();
-                   for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
-                     auto v = get_string(t, p, key, true);
-                     if (!v) return v.status();
-                     *field = v.value();
-                   }
-                   auto items = compile_items(t, p);
-                   if (!items) return items.status();
-                   r.items = items.value();
-                   for (auto [key, field] :
-                        {std::pair{"destinations", &r.destinations}, std::pair{"headquarters", &r.headquarters},
-                         std::pair{"export_from", &r.export_from}}) {
-                     auto v = compile_places(t, p, key, countries);
-                     if (!v) return v.status();
-                     *field = v.value();
-                   }
-                   auto all = optional_conditions(t, p);
-                   if (!all) return all.status();
-                   r.all = all.value();
-                   lic.review.push_back(std::move(r));
-                   return Status::ok();
-                 });
-  if (!s) return s;
-  std::stable_sort(lic.review.begin(), lic.review.end(),
-                   [](const ReviewRule& a, const ReviewRule& b) { return a.order < b.order; });
-
-  s = each_table(
-      *lt, "license", "exceptions", [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-        if (auto k = check_keys(
-                t, p,
-                {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
-                 "not_headquarters", "all", "conditions", "notification_days", "enforced", "replace", "removed"});
-            !k)
-          return k;
-        LicenseException e;
-        e.id = id;
-        e.source = source_of(t);
-        for (auto [key, field] : {std::pair{"name", &e.name}, std::pair{"citation", &e.citation}}) {
-          auto v = get_string(t, p, key, true);
-          if (!v) return v.status();
-          *field = v.value();
-        }
-        auto items = compile_items(t, p);
-        if (!items) return items.status();
-        if (items->empty()) return fail(t, p, "missing 'items'");
-        e.items = items.value();
-        if (const auto* x = t.get("excludes_datacenter_level_a"))
-          e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
-        for (auto [key, field] :
-             {std::pair{"destinations", &e.destinations}, std::pair{"headquarters", &e.headquarters},
-              std::pair{"not_headquarters", &e.not_headquarters}}) {
-          auto v = compile_places(t, p, key, countries);
-          if (!v) return v.status();
-          *field = v.value();
-        }
-        auto all = optional_conditions(t, p);
-        if (!all) return all.status();
-        e.all = all.value();
-        auto conds = get_string_array(t, p, "conditions");
-        if (!conds) return conds.status();
-        e.conditions = conds.value();
-        if (const auto* n = t.get("notification_days"))
-          e.notification_days = static_cast<int>(n->value<int64_t>().value_or(0));
-        if (const auto* en = t.get("enforced")) e.enforced = en->value<bool>().value_or(true);
-        lic.exceptions.push_back(std::move(e));
-        return Status::ok();
-      });
-  if (!s) return s;
-
-  s = each_table(
-      *lt, "license", "end_uses", [&](const std::string& code, const toml::table& t, const std::string& p) -> Status {
-        if (auto k = check_keys(t, p, {"citation", "text", "destinations", "policy", "replace", "removed"}); !k)
-          return k;
-        EndUseControl e;
-        e.code = code;
-        e.source = source_of(t);
-        for (auto [key, field] : {std::pair{"citation", &e.citation}, std::pair{"text", &e.text}}) {
-          auto v = get_string(t, p, key, true);
-          if (!v) return v.status();
-          *field = v.value();
-        }
-        auto d = compile_places(t, p, "destinations", countries);
-        if (!d) return d.status();
-        e.destinations = d.value();
-        auto policy = compile_policy(t, p);
-        if (!policy) return policy.status();
-        e.policy = policy.value();
-        lic.end_uses.push_back(std::move(e));
-        return Status::ok();
-      });
-  if (!s) return s;
-
-  if (const auto* settings = lt->get("settings")) {
-    const auto* st = settings->as_table();
-    if (!st) return fail(*settings, "license.settings", "must be a table");
-    if (auto k = check_keys(*st, "license.settings", {"apply_is_informed_letters"}); !k) return k;
-    if (const auto* a = st->get("apply_is_informed_letters"))
-      lic.apply_is_informed_letters = a->value<bool>().value_or(true);
-  }
-
-  // Every group a selector names must exist in this version's country groups.
+// Cross-references a version must satisfy: every group a selector names exists in its country
+// groups, every id a review rule or exception list names exists.
+Status check_license_references(const LicenseRules& lic) {
   auto check_groups = [&](const PlaceSelector& sel, const SourceRef& src, const std::string& what) -> Status {
     for (const auto* list : {&sel.groups, &sel.except_groups})
       for (const auto& g : *list)
@@ -521,17 +668,68 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
     return Status::ok();
   };
   for (const auto& r : lic.requirements)
-    for (const auto* sel : {&r.destinations, &r.headquarters})
+    for (const auto* sel : {&r.destinations, &r.headquarters, &r.not_destinations})
       if (auto c = check_groups(*sel, r.source, "license.requirements." + r.id); !c) return c;
   for (const auto& r : lic.review)
-    for (const auto* sel : {&r.destinations, &r.headquarters, &r.export_from})
+    for (const auto* sel :
+         {&r.destinations, &r.headquarters, &r.not_headquarters, &r.destination_or_headquarters, &r.export_from})
       if (auto c = check_groups(*sel, r.source, "license.review." + r.id); !c) return c;
   for (const auto& e : lic.exceptions)
-    for (const auto* sel : {&e.destinations, &e.headquarters})
+    for (const auto* sel :
+         {&e.destinations, &e.headquarters, &e.not_headquarters, &e.notify_destinations, &e.notify_headquarters})
       if (auto c = check_groups(*sel, e.source, "license.exceptions." + e.id); !c) return c;
   for (const auto& e : lic.end_uses)
     if (auto c = check_groups(e.destinations, e.source, "license.end_uses." + e.code); !c) return c;
+  for (const auto& e : lic.embargoes)
+    if (auto c = check_groups(e.destinations, e.source, "license.embargoes." + e.id); !c) return c;
+  auto provision_exists = [&](const std::string& id) {
+    return std::any_of(lic.requirements.begin(), lic.requirements.end(), [&](const auto& r) { return r.id == id; }) ||
+           std::any_of(lic.end_uses.begin(), lic.end_uses.end(), [&](const auto& e) { return e.code == id; }) ||
+           std::any_of(lic.embargoes.begin(), lic.embargoes.end(), [&](const auto& e) { return e.id == id; });
+  };
+  for (const auto& r : lic.review)
+    for (const auto& id : r.for_requirements)
+      if (!provision_exists(id))
+        return Status::error(r.source.to_string() + ": license.review." + r.id + ".for_requirements: no requirement, " +
+                             "end use or embargo '" + id + "' in this version");
   return Status::ok();
+}
+
+Status compile_license(const toml::table& merged, const Countries& countries, RuleSet& out) {
+  LicenseRules& lic = out.license;
+  if (auto s = compile_country_tables(merged, countries, lic); !s) return s;
+  const toml::node* ln = merged.get("license");
+  if (!ln) return Status::ok();
+  const auto* lt = ln->as_table();
+  if (!lt) return fail(*ln, "license", "must be a table");
+  if (auto s =
+          check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "embargoes", "settings"});
+      !s)
+    return s;
+  // Each sub-table of `key` compiled by `compile` into `into`.
+  auto each = [&](const char* key, auto compile, auto& into) {
+    return each_table(*lt, "license", key, [&](const std::string& id, const toml::table& t, const std::string& p) {
+      auto v = compile(id, t, p, countries);
+      if (!v) return v.status();
+      into.push_back(std::move(v).value());
+      return Status::ok();
+    });
+  };
+  if (auto s = each("requirements", compile_requirement, lic.requirements); !s) return s;
+  if (auto s = each("review", compile_review_rule, lic.review); !s) return s;
+  std::stable_sort(lic.review.begin(), lic.review.end(),
+                   [](const ReviewRule& a, const ReviewRule& b) { return a.order < b.order; });
+  if (auto s = each("exceptions", compile_exception, lic.exceptions); !s) return s;
+  if (auto s = each("end_uses", compile_end_use, lic.end_uses); !s) return s;
+  if (auto s = each("embargoes", compile_embargo, lic.embargoes); !s) return s;
+  if (const auto* settings = lt->get("settings")) {
+    const auto* st = settings->as_table();
+    if (!st) return fail(*settings, "license.settings", "must be a table");
+    if (auto k = check_keys(*st, "license.settings", {"apply_is_informed_letters"}); !k) return k;
+    if (const auto* a = st->get("apply_is_informed_letters"))
+      lic.apply_is_informed_letters = a->value<bool>().value_or(true);
+  }
+  return check_license_references(lic);
 }
 
 }  // namespace
@@ -715,7 +913,7 @@ Result<ScenarioInfo> compile_scenario_info(const RuleFile& file) {
 Status compile_rules(const toml::table& merged, const std::map<std::string, std::string>& countries, RuleSet& out) {
   if (auto s = check_keys(merged, "",
                           {"version", "scenario", "conventions", "entries", "notes", "z_paragraphs", "country_groups",
-                           "destination_aliases", "license"});
+                           "country_notes", "destination_aliases", "license"});
       !s)
     return s;
   if (auto s = compile_license(merged, Countries{countries}, out); !s) return s;

@@ -107,10 +107,34 @@ struct ItemSelector {
   bool empty() const { return entries.empty(); }
 };
 
+// Which items a provision reaches by their ECCN, for provisions written over the whole CCL (end-use
+// controls, embargoes): "an IC specified in ECCN 3A001, 3A991, ...", "any item specified in any ECCN
+// on the CCL", "any item subject to the EAR". chipgate knows an item's ECCN only from its
+// classification (3A090/4A090/.z) or its declared `base_eccn`; otherwise the scope is unknown.
+struct ItemScopeClause {
+  std::vector<ItemKind> kinds;     // empty = any kind
+  std::vector<std::string> eccns;  // ECCN prefixes ("3A991", "5A992", "EAR99"; a .z paragraph starts with its ECCN)
+  bool any_eccn = false;           // any item specified in an ECCN on the CCL (not EAR99)
+  bool any_item = false;           // any item subject to the EAR
+  // The items this clause matches are in scope only if a list chipgate does not hold names them
+  // (ItemScope::list_not_encoded): the answer for them is unknown, never a guess.
+  bool via_list = false;
+};
+struct ItemScope {
+  std::vector<ItemScopeClause> any_of;  // empty = any item subject to the EAR
+  std::string text;                     // the rule's words for the scope, shown in reasons and traces
+  std::string list_not_encoded;         // the list `via_list` clauses depend on (e.g. Supp. No. 2 to Part 744)
+  bool empty() const { return any_of.empty(); }
+};
+
 enum class ReviewPolicy { kPresumptionOfApproval, kCaseByCase, kPresumptionOfDenial, kPolicyOfDenial };
 const char* review_policy_code(ReviewPolicy p);  // "presumption_of_denial", ...
 // 0 = least restrictive (presumption of approval) ... 3 = policy of denial; the most restrictive wins.
 int review_policy_severity(ReviewPolicy p);
+
+// The licence exceptions that may still overcome a licence requirement (e.g. 740.8(b): none for a
+// Part 744 or 746 requirement except 744.23(a)(3)). Unset = the requirement restricts none.
+using ExceptionsAllowed = std::optional<std::vector<std::string>>;
 
 // A licence requirement of the Commerce Control List or Part 742/744 for classified items.
 struct LicenseRequirement {
@@ -118,24 +142,36 @@ struct LicenseRequirement {
   std::string citation;
   std::string text;
   ItemSelector items;
-  PlaceSelector destinations;  // by ship-to country
-  PlaceSelector headquarters;  // by the end user's (ultimate parent's) headquarters, wherever located
-  bool enforced = true;        // false: in the text, not enforced (AI Diffusion)
+  PlaceSelector destinations;      // by ship-to country
+  PlaceSelector headquarters;      // by the end user's (ultimate parent's) headquarters, wherever located
+  PlaceSelector not_destinations;  // never when the ship-to is here (744.23(a)(3): "other than D:1, D:4, D:5")
+  ExceptionsAllowed exceptions_allowed;
+  bool enforced = true;  // false: in the text, not enforced (AI Diffusion)
   SourceRef source;
 };
 
-// A review-policy rule; the first matching rule by `order` gives the policy.
+// A review-policy rule. For each licence requirement that applies, the first rule by `order` whose
+// `for_requirements` names it (or that names none) and whose conditions hold gives its policy.
 struct ReviewRule {
   std::string id;
   int order = 0;
   ReviewPolicy policy = ReviewPolicy::kCaseByCase;
   std::string citation;
   std::string text;
-  ItemSelector items;          // empty = any item
-  PlaceSelector destinations;  // empty = any destination
-  PlaceSelector headquarters;  // empty = any headquarters
-  PlaceSelector export_from;   // empty = any exporting country
-  std::vector<Condition> all;  // item metric conditions (e.g. tpp < 21000)
+  std::vector<std::string> for_requirements;  // requirement / end-use / embargo ids reviewed; empty = any requirement
+  ItemSelector items;                         // empty = any item
+  PlaceSelector destinations;                 // empty = any destination
+  PlaceSelector headquarters;                 // empty = any headquarters; else the headquarters must be given and in it
+  PlaceSelector not_headquarters;             // the headquarters must be given and not in it
+  PlaceSelector
+      destination_or_headquarters;  // ship-to or headquarters in it ("to D:5 or to an entity headquartered there")
+  PlaceSelector export_from;        // empty = any exporting country
+  std::vector<Condition> all;       // item conditions (tpp < 21000, datacenter = false)
+  // How a computer's metrics are read for `all`: "" = its own (a computer has no TPP: the rule is then
+  // undetermined), "contained_ic" = the metrics of the IC it contains (stated as an assumption).
+  std::string computer_metrics;
+  std::string assumption;  // what the rule assumes that the text or the order line does not settle
+  bool enforced = true;    // false: in the text, not enforced (shown in the trace, never applied)
   SourceRef source;
 };
 
@@ -151,18 +187,43 @@ struct LicenseException {
   std::vector<Condition> all;           // item metric conditions (HBM: mbd < 3.3)
   std::vector<std::string> conditions;  // what the exporter must do, shown to the user
   int notification_days = 0;
+  // Where the notice is due: when either selector is set, only for ship-tos in `notify_destinations`
+  // or end users headquartered in `notify_headquarters` (740.8(a)(2)); else always.
+  PlaceSelector notify_destinations;
+  PlaceSelector notify_headquarters;
+  std::string notification_text;  // the notice condition, shown only where the notice is due
   bool enforced = true;
   SourceRef source;
 };
 
-// End-use controls (15 CFR 744.23): a declared end use to a destination needs a licence for any
-// item subject to the EAR, and bars licence exceptions.
+// End-use controls (15 CFR 744.23, 744.21): a declared end use located in one of `destinations`
+// needs a licence for the items in `items`.
 struct EndUseControl {
-  std::string code;  // "supercomputer", "advanced_node_ic_production"
+  std::string code;  // "supercomputer", "advanced_node_ic_production", "military"
   std::string citation;
   std::string text;
-  PlaceSelector destinations;  // where the supercomputer / facility is located or destined
-  ReviewPolicy policy = ReviewPolicy::kPresumptionOfDenial;
+  PlaceSelector destinations;  // where the supercomputer / facility / military end use is located or destined
+  ItemScope items;             // the item scope of the prohibition
+  // A fixed review policy; unset = reviewed by the review rules naming this code (744.23(d)).
+  std::optional<ReviewPolicy> policy;
+  // 744.21(e)(3): the policy applies to a licence required for any reason when the end use is declared.
+  bool policy_for_any_licence = false;
+  ExceptionsAllowed exceptions_allowed;  // unset = no licence exception overcomes it
+  SourceRef source;
+};
+
+// An embargo or sanction of Part 746: destinations, the items it needs a licence for, the review
+// policy where the text gives one, and the licence exceptions that survive it.
+struct Embargo {
+  std::string id;
+  std::string citation;
+  std::string text;
+  PlaceSelector destinations;
+  ItemScope items;
+  std::optional<ReviewPolicy> policy;  // unset: the text gives none chipgate can apply (policy_note says why)
+  std::string policy_citation;
+  std::string policy_note;
+  std::vector<std::string> exceptions_allowed;  // of the exceptions in these rules; the rest are barred
   SourceRef source;
 };
 
@@ -173,7 +234,9 @@ struct LicenseRules {
   std::vector<ReviewRule> review;  // sorted by order
   std::vector<LicenseException> exceptions;
   std::vector<EndUseControl> end_uses;
-  bool apply_is_informed_letters = true;  // a scenario may suspend company-specific letters
+  std::vector<Embargo> embargoes;
+  std::map<std::string, std::string> country_notes;  // "KH" -> which reading of its groups applies, and why
+  bool apply_is_informed_letters = true;             // a scenario may suspend company-specific letters
 
   // The groups a country belongs to in this version (after applying aliases).
   std::vector<std::string> groups_of(const std::string& country) const;

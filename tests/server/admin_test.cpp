@@ -225,10 +225,10 @@ TEST_P(AdminTest, InstalledScenarioIsStoredAuditedAndUsableAtOnce) {
   const json out = r.j();
   EXPECT_EQ(out["name"], "tpp-40000");
   EXPECT_EQ(out["min_version"], "2023-11-17");
-  // Compiled over every version from 2023-11-17 on: the rules directory has 9 of them
-  // (2023-11-17, 2024-04-04, 2024-05-30, 2024-12-02, 2025-01-13, 2025-01-16, 2026-01-15,
-  // 2026-02-03, 2026-07-10).
-  EXPECT_EQ(out["validated_over"].size(), 9u) << r.body;
+  // Compiled over every version from 2023-11-17 on: the rules directory has 12 of them
+  // (2023-11-17, 2024-03-15, 2024-04-04, 2024-05-30, 2024-12-02, 2025-01-13, 2025-01-16, 2025-09-02,
+  // 2025-11-07, 2026-01-15, 2026-02-03, 2026-07-10).
+  EXPECT_EQ(out["validated_over"].size(), 12u) << r.body;
   EXPECT_EQ(out["toml_sha256"].get<std::string>().size(), 64u);
 
   // One audit record, rules.install by the admin key, carrying the TOML itself.
@@ -452,10 +452,10 @@ all = [{ metric = "nonsense", op = ">=", value = 1 }]
 
 TEST_P(AdminTest, StartRecordsRuleVersionsAndProductsOnceUntilTheyChange) {
   // The fixture's server started on an empty store: one rules.install per version file of
-  // rules/us-ear (11 of them, 2022-10-07 ... 2026-07-10), by "system:serve".
+  // rules/us-ear (14 of them, 2022-10-07 ... 2026-07-10), by "system:serve".
   auto versions = fx().db->rule_versions();
   ASSERT_TRUE(versions) << versions.message();
-  ASSERT_EQ(versions->size(), 11u);
+  ASSERT_EQ(versions->size(), 14u);
   for (const auto& v : versions.value()) {
     EXPECT_EQ(v.actor, "system:serve");
     EXPECT_TRUE(v.scenario.empty());
@@ -473,9 +473,9 @@ TEST_P(AdminTest, StartRecordsRuleVersionsAndProductsOnceUntilTheyChange) {
   EXPECT_EQ(count_kind("catalog.import"), 1);
   // A second start on the same store records neither again (same rule files, same catalog).
   Fixture second(spec());
-  EXPECT_EQ(fx().db->rule_versions().value().size(), 11u);
+  EXPECT_EQ(fx().db->rule_versions().value().size(), 14u);
   EXPECT_EQ(count_kind("catalog.import"), 1);
-  EXPECT_EQ(count_kind("rules.install"), 11);
+  EXPECT_EQ(count_kind("rules.install"), 14);
 }
 
 TEST_P(AdminTest, ProductsAreStoredUnderTheCatalogsNamesAndOldRecordsStillRead) {
