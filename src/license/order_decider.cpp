@@ -26,6 +26,26 @@ const classify::Item* OrderDecider::item(const std::string& product_id) const {
 
 std::string OrderDecider::snapshot_id() const { return options_.screener ? options_.screener->snapshot_id() : ""; }
 
+classify::Classification OrderDecider::classification(const classify::Item& item,
+                                                      const rules::RuleSetPtr& rules) const {
+  const auto key = std::make_pair(static_cast<const void*>(&item), static_cast<const void*>(rules.get()));
+  std::lock_guard lock(cache_mutex_);
+  auto cached = classified_.find(key);
+  // Classified on a date no line has (Date{}): the cached result must never be read for its date.
+  if (cached == classified_.end()) cached = classified_.emplace(key, classify::classify(item, Date{}, rules)).first;
+  return cached->second;
+}
+
+classify::Classification OrderDecider::on_date(classify::Classification c, Date date) {
+  c.date = date;
+  if (c.contained) {
+    auto contained = std::make_shared<classify::Classification>(*c.contained);
+    contained->date = date;
+    c.contained = std::move(contained);
+  }
+  return c;
+}
+
 std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, bool override_line_date,
                                              LineError& error) const {
   const classify::Item* it = item(line.product_id);
@@ -46,14 +66,7 @@ std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, b
     error = colon == std::string::npos ? LineError{"", m} : LineError{m.substr(0, colon), m.substr(colon + 2)};
     return std::nullopt;
   }
-  classify::Classification c;
-  {
-    const auto key = std::make_pair(static_cast<const void*>(it), static_cast<const void*>(rs.value().get()));
-    std::lock_guard lock(cache_mutex_);
-    auto cached = classified_.find(key);
-    if (cached == classified_.end()) cached = classified_.emplace(key, classify::classify(*it, on, rs.value())).first;
-    c = cached->second;
-  }
+  classify::Classification c = on_date(classification(*it, rs.value()), on);
   const DecideContext ctx{options_.screener, options_.letters};
   return license::decide(line, *it, std::move(c), rs.value(), ctx);
 }

@@ -1,6 +1,7 @@
 // One order line -> its licence decision, the way `chipgate decide` does it: catalog lookup, rule
 // version in force on the line's date (or a scenario over it), validation of the fields that change
-// the answer, classification of the item (cached per item and rule set), then license::decide.
+// the answer, classification of the item (cached per item and rule set, without its date), then
+// license::decide on the line's own date.
 //
 // The CLI, the HTTP server and the impact report all go through this class, so a line gets the same
 // answer whichever door it comes in by. It is safe to call from several threads at once.
@@ -62,9 +63,17 @@ class OrderDecider {
   std::shared_ptr<const rules::Registry> registry_;
   std::map<std::string, classify::Item> items_;
   Options options_;
+  // The item's classification under `rules`, from the cache. Its `date` is not the line's: a
+  // classification does not depend on the date once the rule set is chosen, except for the date it
+  // reports, so the cache holds it undated and on_date() stamps the line's own date on every read.
+  // (A cached object that kept the date of the first line that used it once leaked that date into
+  // every later line of the same item and rule set: letter validity and the output `date`.)
+  classify::Classification classification(const classify::Item& item, const rules::RuleSetPtr& rules) const;
+  static classify::Classification on_date(classify::Classification c, Date date);
+
   mutable std::mutex cache_mutex_;
-  // (item, rule set) -> classification; both keys live as long as the decider (rule sets are kept
-  // alive by the registry's cache and by the classification's own pointer).
+  // (item, rule set) -> classification, undated; both keys live as long as the decider (rule sets are
+  // kept alive by the registry's cache and by the classification's own pointer).
   mutable std::map<std::pair<const void*, const void*>, classify::Classification> classified_;
 };
 
