@@ -15,6 +15,7 @@ namespace chipgate::test {
 std::string rules_dir() { return std::string(CHIPGATE_SOURCE_DIR) + "/rules/us-ear"; }
 std::string shared_data(const std::string& relative) { return std::string(CHIPGATE_SHARED_DATA_DIR) + "/" + relative; }
 std::string source_path(const std::string& relative) { return std::string(CHIPGATE_SOURCE_DIR) + "/" + relative; }
+std::string cli_path() { return CHIPGATE_CLI; }
 
 std::shared_ptr<rules::Registry> registry() {
   static std::shared_ptr<rules::Registry> reg = [] {

@@ -13,6 +13,9 @@ std::string rules_dir();
 std::string shared_data(const std::string& relative);  // ../shared/data/<relative>
 std::string source_path(const std::string& relative);  // <repo>/<relative>
 
+// The chipgate binary of this build (for tests that start it themselves).
+std::string cli_path();
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;

@@ -32,9 +32,9 @@ struct ServerProcess {
   bool start(const std::string& dir, const std::string& db_spec, const std::vector<std::string>& extra = {}) {
     const std::string port_file = dir + "/port";
     stderr_path = dir + "/serve.err";
-    std::vector<std::string> args = {CHIPGATE_CLI,  "serve",           "--port",    "0",
-                                     "--port-file", port_file,         "--db",      db_spec,
-                                     "--rules",     test::rules_dir(), "--threads", "16"};
+    std::vector<std::string> args = {test::cli_path(), "serve",           "--port",    "0",
+                                     "--port-file",    port_file,         "--db",      db_spec,
+                                     "--rules",        test::rules_dir(), "--threads", "16"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid = fork();
     if (pid == 0) {
