@@ -3,8 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/json_util.h"
+#include "license/party_screening.h"
+
 namespace chipgate::license {
 
+using detail::condition_exceptions_on_screening;
+using detail::PartyOutcome;
+using detail::screen_parties;
 using rules::ItemSelector;
 using rules::ReviewPolicy;
 
@@ -83,13 +89,44 @@ std::string Reason::text() const {
     case Kind::kEndUse:
       return "Declared end use '" + end_use->code + "': " + end_use->text + " [" + end_use->citation + "]";
     case Kind::kEntityList:
-      return "A party is on the Entity List: licence required per its entry (see parties) [15 CFR 744.11, Supp. No. 4 "
-             "to Part 744]";
+      return party_list->text + " [" + party_list->citation + "]";
     case Kind::kUndeterminedItem:
       return "The item's classification is undetermined; a licence is required if it falls under " + requirement->id +
              " [" + requirement->citation + "]";
+    case Kind::kAffiliate:
+      return "Affiliates rule: " + detail +
+             "; the listed owner's Entity List licence requirement applies as if the party were listed (see "
+             "affiliates) [" +
+             affiliates->citation + "; " + party_list->citation + "]";
+    case Kind::kAffiliateUndetermined:
+      return "Affiliates rule: " + detail + "; a licence is required if the listed owners' share reaches " +
+             format_number(affiliates->threshold_percent) + "% (Red Flag 29: resolve the share first) [" +
+             affiliates->citation + "]";
+    case Kind::kNotScreened:
+      return "Parties not screened: no restricted-party list was given (" + detail +
+             "); a licence is required if one of them is on the Entity List [" + party_list->citation + "]";
   }
   return "";
+}
+
+bool Reason::open() const {
+  return kind == Kind::kUndeterminedItem || kind == Kind::kAffiliateUndetermined || kind == Kind::kNotScreened;
+}
+
+bool bars_exceptions(const Reason& r) {
+  return r.kind == Reason::Kind::kEndUse || r.kind == Reason::Kind::kEntityList || r.kind == Reason::Kind::kAffiliate;
+}
+
+const char* screening_name(Decision::Screening s) {
+  switch (s) {
+    case Decision::Screening::kScreened:
+      return "screened";
+    case Decision::Screening::kNotScreened:
+      return "not_screened";
+    case Decision::Screening::kNothingToScreen:
+      return "nothing_to_screen";
+  }
+  return "not_screened";
 }
 
 Status validate_line(const OrderLine& line, const std::map<std::string, std::string>& countries,
@@ -212,31 +249,23 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     }
   }
 
-  // 4. Parties: consignee and end user against the lists (Entity List hits require a licence).
-  if (ctx.screener) {
-    for (const auto& [role, name, country] : {std::tuple{"consignee", line.consignee, line.ship_to},
-                                              std::tuple{"end_user", line.end_user, line.end_user_country}}) {
-      if (name.empty()) continue;
-      for (auto& hit : ctx.screener->screen(name, country)) {
-        d.parties.push_back(hit);
-        d.party_roles.push_back(role);
-        if (hit.list == "bis-entity-list") {
-          d.reasons.push_back({Reason::Kind::kEntityList, nullptr, nullptr, nullptr, d.parties.size() - 1, false});
-          barred = true;
-        }
-      }
-    }
-  }
+  // 4. Parties: consignee and end user against the lists and, through the ownership data, the
+  // Affiliates rule (party_screening.cpp).
+  const PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
+  barred = barred || parties.barred;
+  open = open || parties.open;
 
-  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(),
-                                    [](const Reason& r) { return r.kind != Reason::Kind::kUndeterminedItem; });
+  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return !r.open(); });
   if (definite)
     d.license_required = true;
   else if (open)
     d.license_required = std::nullopt;
   else
     d.license_required = false;
-  if (!d.license_required.has_value()) d.missing = c.missing;
+  if (!d.license_required.has_value()) {
+    d.missing = c.missing;
+    d.missing.insert(d.missing.end(), parties.missing.begin(), parties.missing.end());
+  }
   if (d.license_required != true) return d;
 
   // 5. Review policy: the most restrictive of the policies that apply to the reasons.
@@ -320,6 +349,7 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
       d.exception_notes.push_back(note);
     }
   }
+  condition_exceptions_on_screening(d);
   return d;
 }
 

@@ -8,6 +8,8 @@ OrderDecider::OrderDecider(std::shared_ptr<const rules::Registry> registry, cons
                            Options options)
     : registry_(std::move(registry)), options_(std::move(options)) {
   for (const auto& i : items) items_.emplace(i.id, i);
+  if (options_.ownership && options_.screener)
+    affiliates_ = std::make_unique<AffiliateResolver>(options_.ownership, *options_.screener);
 }
 
 Status OrderDecider::check() const {
@@ -25,6 +27,8 @@ const classify::Item* OrderDecider::item(const std::string& product_id) const {
 }
 
 std::string OrderDecider::snapshot_id() const { return options_.screener ? options_.screener->snapshot_id() : ""; }
+
+std::string OrderDecider::ownership_id() const { return options_.ownership ? options_.ownership->content_id() : ""; }
 
 classify::Classification OrderDecider::classification(const classify::Item& item,
                                                       const rules::RuleSetPtr& rules) const {
@@ -67,7 +71,7 @@ std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, b
     return std::nullopt;
   }
   classify::Classification c = on_date(classification(*it, rs.value()), on);
-  const DecideContext ctx{options_.screener, options_.letters};
+  const DecideContext ctx{options_.screener, options_.letters, affiliates_.get()};
   return license::decide(line, *it, std::move(c), rs.value(), ctx);
 }
 

@@ -19,6 +19,7 @@
 #include "core/date.h"
 #include "core/result.h"
 #include "license/decision.h"
+#include "license/ownership.h"
 #include "license/screening.h"
 #include "license/shipment.h"
 #include "rules/registry.h"
@@ -37,6 +38,8 @@ class OrderDecider {
     std::string scenario;                                 // "" = the rules as in force
     const PartyScreener* screener = nullptr;              // null: parties are not screened (said in trace)
     const std::vector<rules::Letter>* letters = nullptr;  // company-specific is-informed letters
+    // Who owns whom, for the Affiliates rule (needs a screener to find the listed owners); null = none.
+    std::shared_ptr<const OwnershipGraph> ownership{};
   };
 
   // `items` is the catalog (computers already linked to their ICs); it is copied. The registry,
@@ -58,11 +61,14 @@ class OrderDecider {
   const Options& options() const { return options_; }
   // The list snapshot the parties are screened against ("" when not screened).
   std::string snapshot_id() const;
+  // The ownership data the Affiliates rule reads ("" when none): OwnershipGraph::content_id().
+  std::string ownership_id() const;
 
  private:
   std::shared_ptr<const rules::Registry> registry_;
   std::map<std::string, classify::Item> items_;
   Options options_;
+  std::unique_ptr<AffiliateResolver> affiliates_;  // when both ownership data and a screener are given
   // The item's classification under `rules`, from the cache. Its `date` is not the line's: a
   // classification does not depend on the date once the rule set is chosen, except for the date it
   // reports, so the cache holds it undated and on_date() stamps the line's own date on every read.
