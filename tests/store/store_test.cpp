@@ -30,14 +30,14 @@ using testing::StoreTest;
 // ---- migrations ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, MigrationsOnEmptyDatabaseReachTheLatestVersion) {
-  // Two migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql), so the
-  // schema version is 2.
-  ASSERT_EQ(sqlite_migrations().size(), 2u);
-  ASSERT_EQ(postgresql_migrations().size(), 2u);
+  // Three migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql,
+  // 0004_ownership.sql), so the schema version is 4 with three versions applied.
+  ASSERT_EQ(sqlite_migrations().size(), 3u);
+  ASSERT_EQ(postgresql_migrations().size(), 3u);
   auto v = store_->schema_version();
   ASSERT_TRUE(v) << v.message();
-  EXPECT_EQ(v.value(), 2);
-  EXPECT_EQ(count("schema_version"), 2);
+  EXPECT_EQ(v.value(), 4);
+  EXPECT_EQ(count("schema_version"), 3);
   // An empty chain verifies, with the all-zero head.
   auto rep = store_->verify_audit();
   ASSERT_TRUE(rep) << rep.message();
@@ -52,8 +52,8 @@ TEST_P(StoreTest, ReopeningAnExistingDatabaseKeepsDataAndDoesNotReapply) {
   store_.reset();
   auto again = Store::open(spec_);
   ASSERT_TRUE(again) << again.message();
-  EXPECT_EQ(again.value()->schema_version().value(), 2);
-  EXPECT_EQ(count("schema_version"), 2);  // not applied twice
+  EXPECT_EQ(again.value()->schema_version().value(), 4);
+  EXPECT_EQ(count("schema_version"), 3);  // not applied twice
   auto d = again.value()->get_decision(id.value());
   ASSERT_TRUE(d && d.value());
   EXPECT_EQ(d.value()->inputs["order"], "PO-1");
