@@ -33,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(parse_list_import_request(body, limits, e).is_ok(), e);
   e = {};
   check(parse_list_upload_request(body, limits, e).is_ok(), e);
+  e = {};
+  check(parse_ownership_request(body, limits, e).is_ok(), e);
   (void)e.to_json().dump();
   (void)parse_decision_id(body.substr(0, 32));
   std::string param;

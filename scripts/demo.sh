@@ -11,8 +11,9 @@ echo
 build/chipgate classify --catalog data/sample-catalog.csv \
   --compare-dates 2022-10-07 2023-11-17 2024-04-04 2024-12-02 today
 echo
-echo "Shipment decisions for the sample order book:"
-build/chipgate decide --orders data/sample-orders.csv --catalog data/sample-catalog.csv --letters data/sample-letters.toml
+echo "Shipment decisions for the sample order book (parties screened against the sample list, given explicitly):"
+build/chipgate decide --orders data/sample-orders.csv --catalog data/sample-catalog.csv --letters data/sample-letters.toml \
+  --lists data/sample-parties.json --ownership data/sample-ownership.csv
 echo
 echo "One item with its full reasoning:"
 build/chipgate classify --catalog data/sample-catalog.csv --only nvidia-h20 --date today --explain

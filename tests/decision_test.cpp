@@ -879,8 +879,12 @@ TEST(DecisionParties, EntityListConsigneeInSingapore) {
   EXPECT_TRUE(d.parties[0].fdp);  // notes cite 734.9(e)
   EXPECT_EQ(d.party_roles.at(0), "consignee");
   EXPECT_TRUE(d.exceptions.empty());
-  // Without screening the same line needs no licence.
-  EXPECT_EQ(required(run(line, uncontrolled())), "no");
+  // Without screening the same line is not "no licence" (the consignee could be listed, and was not
+  // checked): undetermined, the reason saying the parties were not screened.
+  const auto unscreened = run(line, uncontrolled());
+  EXPECT_EQ(required(unscreened), "undetermined");
+  ASSERT_EQ(unscreened.reasons.size(), 1u);
+  EXPECT_EQ(unscreened.reasons[0].kind, Reason::Kind::kNotScreened);
 }
 
 TEST(DecisionParties, EntityListBarsAcaForLevelB) {
@@ -1061,7 +1065,7 @@ TEST(DecisionScenario, HbmRollbackNoLicence) {
   EXPECT_TRUE(d.classification.eccns.empty());
   EXPECT_EQ(required(d), "no");
   ASSERT_TRUE(d.rules);
-  EXPECT_EQ(d.rules->label(), "2026-07-10+hbm-rollback");
+  EXPECT_EQ(d.rules->label(), "2026-11-10+hbm-rollback");  // in force on 2026-11-25
   EXPECT_EQ(required(run(order("CN"), hbm_stack(1000, 400))), "yes");
 }
 

@@ -1,7 +1,7 @@
 // Tests of the order-line facade (license::OrderDecider) and of the whole-shipment answer
 // (license::ShipmentOutcome), through the library and through `chipgate decide`.
 //
-// Rules used (rules/us-ear, version in force 2026-11-25 = 2026-07-10; same reasoning as
+// Rules used (rules/us-ear, version in force 2026-11-25 = 2026-11-10; same reasoning as
 // tests/decision_test.cpp, which states each provision with its citation):
 //   - TPP 4992 (int8 624 x 8), die 826 -> PD 6.04: 3A090.a.1 (TPP >= 4800). Datacenter. DRAM 7000.
 //   - TPP 4000, die 1000 -> PD 4.0: 3A090.b.1 (2400 <= TPP < 4800, 1.6 <= PD < 5.92). Datacenter.

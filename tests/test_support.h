@@ -17,6 +17,9 @@ std::string cli_path();                                // the chipgate binary of
 // The chipgate binary under test.
 std::string cli_path();
 
+// The chipgate binary of this build (for tests that start it themselves).
+std::string cli_path();
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;

@@ -31,6 +31,7 @@ struct DecideOptions {
   std::string format = "table";
   std::vector<std::string> lists;
   std::string letters;
+  std::string ownership;
   bool summary = false;
   std::string shipments;  // JSON Lines file for the whole-shipment answers
 };
@@ -53,13 +54,24 @@ int run(const DecideOptions& o, const char* argv0) {
     std::cerr << "chipgate: --orders: " << book.message() << "\n";
     return kExitFatal;
   }
-  const auto lists =
-      o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
   // Fuzzy screening (issue 4, src/screen): abbreviations, word order, typos, Chinese script; each
-  // distinct party screened once per run.
-  auto screener = load_screener_or_report(lists, argv0);
-  if (!screener) return kExitFatal;
-  const license::MemoizingScreener memo(*screener);
+  // distinct party screened once per run. Without --lists nothing is screened (never silently
+  // against the sample list): lines that name parties are then never "no licence".
+  std::unique_ptr<screen::Screener> screener;
+  std::unique_ptr<license::MemoizingScreener> memo;
+  if (!o.lists.empty()) {
+    screener = load_screener_or_report(o.lists, argv0);
+    if (!screener) return kExitFatal;
+    memo = std::make_unique<license::MemoizingScreener>(*screener);
+  } else {
+    std::cerr << kNoListsNote << "\n";
+  }
+  std::shared_ptr<const license::OwnershipGraph> ownership;
+  if (!o.ownership.empty()) {
+    auto g = load_ownership_or_report(o.ownership);
+    if (!g) return kExitFatal;
+    ownership = std::move(*g);
+  }
   std::vector<rules::Letter> letters;
   if (!o.letters.empty()) {
     auto l = reg->load_letters(o.letters);
@@ -88,7 +100,7 @@ int run(const DecideOptions& o, const char* argv0) {
   std::vector<classify::Item> items;
   items.reserve(catalog->rows.size());
   for (const auto& r : catalog->rows) items.push_back(r.item);
-  const license::OrderDecider decider(reg, items, {o.scenario, &memo, &letters});
+  const license::OrderDecider decider(reg, items, {o.scenario, memo.get(), &letters, ownership});
   const std::string snapshot = decider.snapshot_id();
 
   io::DecisionSummary summary;
@@ -218,7 +230,11 @@ void add_decide_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("--scenario", o.scenario, "A hypothetical patch over the version in force");
   cmd->add_option("--format", o.format, "table, json, jsonl or csv")
       ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
-  cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--lists", o.lists,
+                  "Restricted-party list file or folder, repeatable (none: parties are not screened, and lines "
+                  "naming a consignee or end user are never answered 'no licence')");
+  cmd->add_option("--ownership", o.ownership,
+                  "Ownership data for the Affiliates rule: CSV party,owner,percent,source[,as_of] or JSON Lines");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
   cmd->add_flag("--summary", o.summary, "With jsonl/csv: print the outcome summary to stderr");
   cmd->add_option("--shipments", o.shipments,

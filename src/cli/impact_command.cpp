@@ -30,6 +30,7 @@ struct ImpactCliOptions {
   std::string orders_detail = "all";
   std::string letters;
   std::vector<std::string> lists;
+  std::string ownership;
   std::vector<std::string> compare;
   double model_params = 70e9;
   std::string precision = "fp8";
@@ -83,12 +84,19 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   // answer in the report is the one `decide` gives.
   std::unique_ptr<screen::Screener> screener;
   std::unique_ptr<license::MemoizingScreener> memo;
-  if (book) {
-    const auto lists =
-        o.lists.empty() ? std::vector<std::string>{bundled_data_file(rules_dir, "sample-parties.json")} : o.lists;
-    screener = load_screener_or_report(lists, argv0);
+  // Without --lists order-line parties are not screened (never silently against the sample list).
+  if (book && !o.lists.empty()) {
+    screener = load_screener_or_report(o.lists, argv0);
     if (!screener) return kExitFatal;
     memo = std::make_unique<license::MemoizingScreener>(*screener);
+  } else if (book) {
+    std::cerr << kNoListsNote << "\n";
+  }
+  std::shared_ptr<const license::OwnershipGraph> ownership;
+  if (!o.ownership.empty()) {
+    auto g = load_ownership_or_report(o.ownership);
+    if (!g) return kExitFatal;
+    ownership = std::move(*g);
   }
 
   impact::Options opt;
@@ -104,6 +112,7 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   }
   opt.screener = memo.get();
   opt.letters = &letters;
+  opt.ownership = ownership;
   auto report = impact::analyse(reg, catalog.value(), book ? &*book : nullptr, opt);
   if (!report) {
     std::cerr << "chipgate: " << report.message() << "\n";
@@ -155,7 +164,11 @@ void add_impact_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("--orders-detail", o.orders_detail, "Order lines in the JSON: all (default) or changed")
       ->check(CLI::IsMember({"all", "changed"}));
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
-  cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--lists", o.lists,
+                  "Restricted-party list file or folder for the order lines' parties, repeatable (none: not "
+                  "screened, and lines naming a party are never 'no licence')");
+  cmd->add_option("--ownership", o.ownership,
+                  "Ownership data for the Affiliates rule: CSV party,owner,percent,source[,as_of] or JSON Lines");
   cmd->add_option("--compare", o.compare, "Product ids to compare side by side (comma-separated or repeated)");
   cmd->add_option("--model-params", o.model_params, "Parameters P of the model served/trained (default 70e9)");
   cmd->add_option("--precision", o.precision, "Weight precision for serving: fp4 int4 fp6 fp8 int8 fp16 bf16 fp32")

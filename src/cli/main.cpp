@@ -6,6 +6,7 @@
 
 #include "cli/common.h"
 #include "io/classification_output.h"
+#include "io/ownership.h"
 
 namespace chipgate::cli {
 
@@ -59,6 +60,26 @@ std::unique_ptr<screen::Screener> load_screener_or_report(const std::vector<std:
     return nullptr;
   }
   return std::move(screener).value();
+}
+
+std::optional<std::shared_ptr<const license::OwnershipGraph>> load_ownership_or_report(const std::string& path) {
+  auto file = io::load_ownership(path);
+  if (!file) {
+    std::cerr << "chipgate: --ownership: " << file.message() << "\n";
+    return std::nullopt;
+  }
+  if (!file->errors.empty()) {
+    for (const auto& e : file->errors) std::cerr << "chipgate: --ownership: " << path << ": " << e.to_string() << "\n";
+    std::cerr << "chipgate: --ownership: " << path << " refused (" << file->errors.size()
+              << " problem(s)); nothing from it is used\n";
+    return std::nullopt;
+  }
+  auto graph = license::OwnershipGraph::build(std::move(file->records));
+  if (!graph) {
+    std::cerr << "chipgate: --ownership: " << path << ": " << graph.message() << "\n";
+    return std::nullopt;
+  }
+  return std::move(graph).value();
 }
 
 }  // namespace chipgate::cli

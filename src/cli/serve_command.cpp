@@ -32,6 +32,7 @@ struct ServeOptions {
   std::vector<std::string> lists_dirs;
   std::string catalog;
   std::string letters;
+  std::string ownership;
   unsigned threads = 32;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_list_upload_bytes = std::size_t{64} << 20;
@@ -84,8 +85,8 @@ int run(const ServeOptions& o, const char* argv0) {
   so.catalog = o.catalog.empty() ? bundled_data_file(so.rules_dir, "sample-catalog.csv") : o.catalog;
   so.letters = o.letters;
   so.terms_file = screen::find_terms_file(o.terms, argv0);
-  so.lists =
-      o.lists.empty() ? std::vector<std::string>{bundled_data_file(so.rules_dir, "sample-parties.json")} : o.lists;
+  so.lists = o.lists;  // none: parties are not screened until lists are imported (never the sample list silently)
+  so.ownership_file = o.ownership;
   so.list_dirs = o.lists_dirs;
   so.denial_window = std::chrono::seconds(o.denial_window_s);
   so.limits.max_body_bytes = o.max_body_bytes;
@@ -132,7 +133,9 @@ int run(const ServeOptions& o, const char* argv0) {
     std::ofstream(o.port_file) << port.value() << "\n";
   }
   std::cerr << "chipgate serve: listening on http://" << o.host << ":" << port.value() << " (store " << db->backend()
-            << (o.no_record ? ", decisions NOT recorded (--no-record)" : "") << ", catalog " << so.catalog << ")\n"
+            << (o.no_record ? ", decisions NOT recorded (--no-record)" : "") << ", catalog " << so.catalog
+            << (so.lists.empty() ? ", NO restricted-party lists: parties not screened until POST /v1/lists" : "")
+            << ")\n"
             << io::kDisclaimer << "\n";
 
   std::atomic<bool> done{false};
@@ -170,7 +173,12 @@ void add_serve_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("--db", o.db,
                   "Store: sqlite:PATH or postgresql://... (default $CHIPGATE_DB, else sqlite:chipgate.db)");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
-  cmd->add_option("--lists", o.lists, "Restricted-party list file or folder (default: data/sample-parties.json)");
+  cmd->add_option("--lists", o.lists,
+                  "Restricted-party list file or folder, repeatable (none: parties are not screened until lists are "
+                  "imported with POST /v1/lists, and lines naming a party are never answered 'no licence')");
+  cmd->add_option("--ownership", o.ownership,
+                  "Ownership data for the Affiliates rule (CSV party,owner,percent,source[,as_of] or JSON Lines), "
+                  "recorded in the store; POST /v1/ownership adds rows");
   cmd->add_option("--lists-dir", o.lists_dirs,
                   "Folder from which POST /v1/lists {\"paths\": [...]} may read list files (repeatable; default none: "
                   "that form is refused and lists are sent inline)");

@@ -183,8 +183,9 @@ Result<ImpactReport> analyse(std::shared_ptr<const rules::Registry> registry, co
   if (book) {
     rep.has_orders = true;
     rep.book = book;
-    const license::OrderDecider before(registry, items, {"", options.screener, options.letters});
-    const license::OrderDecider after(registry, items, {options.scenario, options.screener, options.letters});
+    const license::OrderDecider before(registry, items, {"", options.screener, options.letters, options.ownership});
+    const license::OrderDecider after(registry, items,
+                                      {options.scenario, options.screener, options.letters, options.ownership});
     struct Cached {
       std::uint32_t before = 0, after = 0;
       bool failed = false;

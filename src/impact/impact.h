@@ -23,6 +23,7 @@
 #include "io/catalog.h"
 #include "io/orders.h"
 #include "license/decision.h"
+#include "license/ownership.h"
 #include "license/screening.h"
 #include "rules/registry.h"
 
@@ -33,10 +34,11 @@ struct Options {
   std::string scenario;        // required
   std::string destination = "CN";
   ModelParams model;
-  std::optional<double> units;       // N units of each unlocked product; default: from orders, else 1
-  std::vector<std::string> compare;  // product ids for the side-by-side comparison
-  const license::PartyScreener* screener = nullptr;
+  std::optional<double> units;                       // N units of each unlocked product; default: from orders, else 1
+  std::vector<std::string> compare;                  // product ids for the side-by-side comparison
+  const license::PartyScreener* screener = nullptr;  // null: order-line parties are not screened
   const std::vector<rules::Letter>* letters = nullptr;
+  std::shared_ptr<const license::OwnershipGraph> ownership{};  // for the Affiliates rule; null = none
 };
 
 // One side (before or after) of a product or an order line.

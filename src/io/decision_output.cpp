@@ -14,6 +14,10 @@ using license::TestedProvision;
 
 namespace {
 
+void write_parties_step(JsonWriter& w, const TestedProvision& p, const license::Decision& d,
+                        const std::string& snapshot_id);
+std::string conclusion(const license::Decision& d);
+
 void write_trace(JsonWriter& w, const license::OrderLine& line, const license::Decision& d,
                  const std::string& snapshot_id) {
   w.begin_array();
@@ -145,17 +149,92 @@ void write_trace(JsonWriter& w, const license::OrderLine& line, const license::D
             .field("why", p.why);
         break;
       }
+      case TestedProvision::Kind::kParties:
+        write_parties_step(w, p, d, snapshot_id);
+        break;
+      case TestedProvision::Kind::kAffiliates: {
+        const auto* a = static_cast<const rules::AffiliatesRule*>(p.provision);
+        w.field("step", "affiliates_rule")
+            .field("citation", a->citation)
+            .field("source", a->source.to_string())
+            .field("in_force", a->in_force)
+            .field("result", p.applies ? "applied" : "not applied")
+            .field("why", p.why)
+            .field("status", a->status);
+        break;
+      }
     }
     w.end_object();
   }
-  w.begin_object().field("step", "parties").field("screened", !snapshot_id.empty()).field("hits", d.parties.size());
-  if (!snapshot_id.empty()) w.field("list_snapshot", snapshot_id);
-  w.end_object();
-  const char* conclusion = !d.license_required.has_value()
-                               ? "Undetermined: the reasons name what decides whether a licence is needed."
-                           : *d.license_required ? "Licence required."
-                                                 : "No licence required for this line on this date.";
-  w.begin_object().field("step", "conclusion").field("text", std::string(conclusion) + " " + kDisclaimer).end_object();
+  w.begin_object().field("step", "conclusion").field("text", conclusion(d) + " " + kDisclaimer).end_object();
+  w.end_array();
+}
+
+// Who was screened, against which list snapshot, and (when not) why the answer stays open.
+void write_parties_step(JsonWriter& w, const TestedProvision& p, const license::Decision& d,
+                        const std::string& snapshot_id) {
+  w.field("step", "parties")
+      .field("status", license::screening_name(d.screening))
+      .field("screened", d.screening == license::Decision::Screening::kScreened)
+      .field("hits", d.parties.size());
+  if (d.screening == license::Decision::Screening::kScreened && !snapshot_id.empty())
+    w.field("list_snapshot", snapshot_id);
+  if (const auto* el = static_cast<const rules::PartyListRule*>(p.provision)) {
+    w.field("citation", el->citation);
+    if (el->source.line) w.field("source", el->source.to_string());
+  }
+  w.field("why", p.why);
+}
+
+std::string conclusion(const license::Decision& d) {
+  if (d.license_required.has_value())
+    return *d.license_required ? "Licence required." : "No licence required for this line on this date.";
+  std::string open;
+  auto add = [&](license::Reason::Kind kind, const char* what) {
+    if (std::any_of(d.reasons.begin(), d.reasons.end(), [&](const license::Reason& r) { return r.kind == kind; }))
+      open += (open.empty() ? "" : "; ") + std::string(what);
+  };
+  add(license::Reason::Kind::kUndeterminedItem, "the item's classification decides whether a licence is needed");
+  add(license::Reason::Kind::kUndeterminedScope,
+      "whether an end-use control or embargo reaches the item depends on what the reasons name");
+  add(license::Reason::Kind::kNotScreened, "the parties were not screened against restricted-party lists");
+  add(license::Reason::Kind::kAffiliateUndetermined, "a listed owner's share of a party is unknown");
+  return "Undetermined: " + (open.empty() ? std::string("see reasons") : open) + ".";
+}
+
+void write_affiliates(JsonWriter& w, const license::Decision& d) {
+  w.key("affiliates").begin_array();
+  for (std::size_t i = 0; i < d.affiliates.size(); ++i) {
+    const auto& f = d.affiliates[i];
+    w.begin_object()
+        .field("role", d.affiliate_roles[i])
+        .field("party", f.party)
+        .field("status", f.status == license::AffiliateFinding::Status::kCovered ? "covered" : "undetermined")
+        .field("restricted_share", f.restricted_share)
+        .field("possible_share", f.possible_share);
+    w.key("listed_owners").begin_array();
+    for (const auto& h : f.listed_owners)
+      w.begin_object()
+          .field("list", h.list)
+          .field("entry_id", h.entry_id)
+          .field("name", h.name)
+          .field("matched_name", h.matched_name)
+          .field("score", h.score)
+          .field("license_requirement", h.license_requirement)
+          .end_object();
+    w.end_array();
+    w.key("paths").begin_array();
+    for (const auto& path : f.paths) {
+      w.begin_object().field("names", path.names);
+      w.key("percents").begin_array();
+      for (const auto& pct : path.percents) pct ? w.value(*pct) : w.null();
+      w.end_array();
+      w.key("look_through");
+      path.look_through ? w.value(*path.look_through) : w.null();
+      w.end_object();
+    }
+    w.end_array().end_object();
+  }
   w.end_array();
 }
 
@@ -216,6 +295,12 @@ void write_decision_json(JsonWriter& w, const license::OrderLine& line, const li
         .end_object();
   }
   w.end_array();
+  write_affiliates(w, d);
+  w.key("screening").begin_object().field("status", license::screening_name(d.screening));
+  if (d.screening == license::Decision::Screening::kScreened && !snapshot_id.empty())
+    w.field("list_snapshot", snapshot_id);
+  if (!d.ownership_id.empty()) w.field("ownership_data", d.ownership_id);
+  w.end_object();
   w.field("missing", d.missing);
   if (d.rules)
     w.field("rules", d.rules->label());

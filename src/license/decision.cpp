@@ -3,8 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/json_util.h"
+#include "license/party_screening.h"
+
 namespace chipgate::license {
 
+using detail::condition_exceptions_on_screening;
+using detail::PartyOutcome;
+using detail::screen_parties;
 using rules::ItemSelector;
 using rules::ReviewPolicy;
 
@@ -181,8 +187,7 @@ std::string Reason::text() const {
     case Kind::kEndUse:
       return "Declared end use '" + end_use->code + "': " + end_use->text + " [" + end_use->citation + "]";
     case Kind::kEntityList:
-      return "A party is on the Entity List: licence required per its entry (see parties) [15 CFR 744.11, Supp. No. 4 "
-             "to Part 744]";
+      return party_list->text + " [" + party_list->citation + "]";
     case Kind::kUndeterminedItem:
       return "The item's classification is undetermined; a licence is required if it falls under " + requirement->id +
              " [" + requirement->citation + "]";
@@ -199,8 +204,65 @@ std::string Reason::text() const {
       return "Undetermined: " + what + " It reaches " + scope.text + "; " + unknown + " [" +
              (end_use ? end_use->citation : embargo->citation) + "]";
     }
+    case Kind::kAffiliate:
+      return "Affiliates rule: " + detail +
+             "; the listed owner's Entity List licence requirement applies as if the party were listed (see "
+             "affiliates) [" +
+             affiliates->citation + "; " + party_list->citation + "]";
+    case Kind::kAffiliateUndetermined:
+      return "Affiliates rule: " + detail + "; a licence is required if the listed owners' share reaches " +
+             format_number(affiliates->threshold_percent) + "% (Red Flag 29: resolve the share first) [" +
+             affiliates->citation + "]";
+    case Kind::kNotScreened:
+      return "Parties not screened: no restricted-party list was given (" + detail +
+             "); a licence is required if one of them is on the Entity List [" + party_list->citation + "]";
   }
   return "";
+}
+
+bool Reason::open() const {
+  return kind == Kind::kUndeterminedItem || kind == Kind::kUndeterminedScope || kind == Kind::kAffiliateUndetermined ||
+         kind == Kind::kNotScreened;
+}
+
+std::string exception_barred_by(const Reason& r, const rules::LicenseException& ex) {
+  if (r.kind == Reason::Kind::kEntityList || r.kind == Reason::Kind::kAffiliate)
+    return "barred by the Entity List requirement (744.11; 740.8(b): not where a Part 744 licence requirement "
+           "applies)";
+  auto allowed = [&](const rules::ExceptionsAllowed& list) {
+    return list && std::find(list->begin(), list->end(), ex.id) != list->end();
+  };
+  auto only = [](const std::vector<std::string>& list) { return list.empty() ? std::string("none") : join(list); };
+  if (r.kind == Reason::Kind::kRequirement && r.requirement->exceptions_allowed &&
+      !allowed(r.requirement->exceptions_allowed))
+    return "barred by " + r.requirement->id + " [" + r.requirement->citation +
+           "]: licence exceptions that may overcome it: " + only(*r.requirement->exceptions_allowed);
+  const rules::EndUseControl* eu = r.end_use;
+  if (eu && !allowed(eu->exceptions_allowed))
+    return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the end use's licence requirement "
+                                                                    "applies (item scope undetermined): "
+                                                                  : "barred by the declared end use: ") +
+           eu->code + " [" + eu->citation + "]";
+  const rules::Embargo* emb = r.embargo;
+  if (emb && std::find(emb->exceptions_allowed.begin(), emb->exceptions_allowed.end(), ex.id) ==
+                 emb->exceptions_allowed.end())
+    return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the embargo's licence requirement "
+                                                                    "applies (item scope undetermined): "
+                                                                  : "barred by the embargo: ") +
+           emb->id + " [" + emb->citation + "]; it allows only: " + only(emb->exceptions_allowed);
+  return "";
+}
+
+const char* screening_name(Decision::Screening s) {
+  switch (s) {
+    case Decision::Screening::kScreened:
+      return "screened";
+    case Decision::Screening::kNotScreened:
+      return "not_screened";
+    case Decision::Screening::kNothingToScreen:
+      return "nothing_to_screen";
+  }
+  return "not_screened";
 }
 
 Status validate_line(const OrderLine& line, const std::map<std::string, std::string>& countries,
@@ -500,29 +562,8 @@ std::string exception_bar(const Step& x, const rules::LicenseException& ex, bool
   if (entity_listed)
     return "barred by the Entity List requirement (744.11; 740.8(b): not where a Part 744 licence requirement "
            "applies)";
-  auto allowed = [&](const rules::ExceptionsAllowed& list) {
-    return list && std::find(list->begin(), list->end(), ex.id) != list->end();
-  };
-  auto only = [](const std::vector<std::string>& list) { return list.empty() ? std::string("none") : join(list); };
-  for (const auto& r : x.d.reasons) {
-    if (r.kind == Reason::Kind::kRequirement && r.requirement->exceptions_allowed &&
-        !allowed(r.requirement->exceptions_allowed))
-      return "barred by " + r.requirement->id + " [" + r.requirement->citation +
-             "]: licence exceptions that may overcome it: " + only(*r.requirement->exceptions_allowed);
-    const rules::EndUseControl* eu = r.end_use;
-    if (eu && !allowed(eu->exceptions_allowed))
-      return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the end use's licence requirement "
-                                                                      "applies (item scope undetermined): "
-                                                                    : "barred by the declared end use: ") +
-             eu->code + " [" + eu->citation + "]";
-    const rules::Embargo* emb = r.embargo;
-    if (emb && std::find(emb->exceptions_allowed.begin(), emb->exceptions_allowed.end(), ex.id) ==
-                   emb->exceptions_allowed.end())
-      return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the embargo's licence requirement "
-                                                                      "applies (item scope undetermined): "
-                                                                    : "barred by the embargo: ") +
-             emb->id + " [" + emb->citation + "]; it allows only: " + only(emb->exceptions_allowed);
-  }
+  for (const auto& r : x.d.reasons)
+    if (auto why = exception_barred_by(r, ex); !why.empty()) return why;
   return "";
 }
 
@@ -648,25 +689,13 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   const auto any_licence_policies = apply_end_uses(x);
   apply_embargoes(x);
 
-  // 4. Parties: consignee and end user against the lists (Entity List hits require a licence).
-  if (ctx.screener) {
-    for (const auto& [role, name, country] : {std::tuple{"consignee", line.consignee, line.ship_to},
-                                              std::tuple{"end_user", line.end_user, line.end_user_country}}) {
-      if (name.empty()) continue;
-      for (auto& hit : ctx.screener->screen(name, country)) {
-        d.parties.push_back(hit);
-        d.party_roles.push_back(role);
-        if (hit.list == "bis-entity-list") {
-          d.reasons.push_back({Reason::Kind::kEntityList, nullptr, nullptr, nullptr, d.parties.size() - 1, false});
-          barred = true;
-        }
-      }
-    }
-  }
+  // 4. Parties: consignee and end user against the lists and, through the ownership data, the
+  // Affiliates rule (party_screening.cpp).
+  const PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
+  barred = barred || parties.barred;
+  open = open || parties.open;
 
-  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) {
-    return r.kind != Reason::Kind::kUndeterminedItem && r.kind != Reason::Kind::kUndeterminedScope;
-  });
+  const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return !r.open(); });
   if (definite)
     d.license_required = true;
   else if (open || x.scope_open)
@@ -678,6 +707,7 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
     if (x.scope_open && x.eccns.may_be_unknown &&
         std::find(d.missing.begin(), d.missing.end(), "base_eccn") == d.missing.end())
       d.missing.emplace_back("base_eccn");
+    d.missing.insert(d.missing.end(), parties.missing.begin(), parties.missing.end());
   }
   if (d.license_required != true) return d;
 
@@ -686,6 +716,7 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
 
   // 6. Licence exceptions that could authorise the export instead (the user must still meet them).
   offer_exceptions(x, barred);
+  condition_exceptions_on_screening(d);
   return d;
 }
 

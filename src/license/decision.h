@@ -13,6 +13,7 @@
 
 #include "classify/classifier.h"
 #include "core/result.h"
+#include "license/ownership.h"
 #include "license/screening.h"
 #include "license/shipment.h"
 #include "rules/rule_set.h"
@@ -27,16 +28,24 @@ struct Reason {
     kEntityList,
     kUndeterminedItem,
     kEmbargo,
-    kUndeterminedScope  // an end use or embargo whose item scope cannot be decided (ECCN unknown)
+    kUndeterminedScope,  // an end use or embargo whose item scope cannot be decided (ECCN unknown)
+    kAffiliate,              // a party owned by listed parties under the Affiliates rule
+    kAffiliateUndetermined,  // a listed owner's share of a party is unknown (Red Flag 29): open
+    kNotScreened,            // parties named but no restricted-party list given: open
   };
   Kind kind;
   const rules::LicenseRequirement* requirement = nullptr;
   const rules::Letter* letter = nullptr;
   const rules::EndUseControl* end_use = nullptr;
-  std::size_t party = 0;                    // index into Decision::parties (kEntityList)
-  bool by_headquarters = false;             // matched through the end user's headquarters, not the destination
-  const rules::Embargo* embargo = nullptr;  // kEmbargo, or kUndeterminedScope of an embargo
-  std::string text() const;                 // one readable sentence with the citation
+  std::size_t party = 0;         // index into Decision::parties (kEntityList) or Decision::affiliates
+  bool by_headquarters = false;  // matched through the end user's headquarters, not the destination
+  const rules::Embargo* embargo = nullptr;            // kEmbargo, or kUndeterminedScope of an embargo
+  const rules::PartyListRule* party_list = nullptr;   // kEntityList, kAffiliate, kNotScreened
+  const rules::AffiliatesRule* affiliates = nullptr;  // kAffiliate, kAffiliateUndetermined
+  std::string detail{};      // kAffiliate / kAffiliateUndetermined / kNotScreened: the parties and shares
+  std::string text() const;  // one readable sentence with the citation
+  // True when the reason leaves the answer open rather than requiring a licence.
+  bool open() const;
 };
 
 struct TestedProvision {
@@ -51,7 +60,9 @@ struct TestedProvision {
     kExceptionBlocked,
     kEmbargo,
     kReviewNotEnforced,  // a review rule in the text, not enforced: what it would give (shown, never applied)
-    kAssumption          // what a provision applied here assumes (provision: the rules::ReviewRule)
+    kAssumption,         // what a provision applied here assumes (provision: the rules::ReviewRule)
+    kParties,     // how the parties were screened (provision: the Entity List rule, may be null)
+    kAffiliates,  // the Affiliates rule on this date (provision: rules::AffiliatesRule)
   };
   Kind kind;
   bool applies = false;
@@ -76,11 +87,27 @@ struct Decision {
   std::vector<std::string> party_roles;      // "consignee" / "end_user", parallel to parties
   std::vector<std::string> missing;
   std::vector<TestedProvision> trace;
+  // Whether the line's consignee and end user were screened: kNothingToScreen when it names none
+  // (the answer then covers no party), kNotScreened when no list was given (never "no licence").
+  enum class Screening { kScreened, kNotScreened, kNothingToScreen };
+  Screening screening = Screening::kNothingToScreen;
+  std::vector<AffiliateFinding> affiliates;  // parties reached by the Affiliates rule
+  std::vector<std::string> affiliate_roles;  // "consignee" / "end_user", parallel to affiliates
+  std::string ownership_id;                  // the ownership data given (OwnershipGraph::content_id), or ""
 };
+const char* screening_name(Decision::Screening s);  // "screened", "not_screened", "nothing_to_screen"
+
+// Why reason `r` bars licence exception `ex` on its line, or "" when it does not: an Entity List
+// party or its affiliate (744.11, 740.8(b)), a requirement, end use (744.21(c), 744.23(c)) or embargo
+// (Part 746) whose rule data does not list `ex` among the exceptions that survive it. decide() offers
+// no exception that a reason of the same decision bars.
+std::string exception_barred_by(const Reason& r, const rules::LicenseException& ex);
 
 struct DecideContext {
-  const PartyScreener* screener = nullptr;  // may be null: parties not screened (said in trace)
+  const PartyScreener* screener = nullptr;  // null: named parties are "not screened" (reason, trace)
   const std::vector<rules::Letter>* letters = nullptr;
+  // Ownership data resolved against `screener`'s lists, for the Affiliates rule; null = none given.
+  const AffiliateResolver* affiliates{};
 };
 
 // Checks the line's fields that change the answer: countries must be ISO 3166-1 codes of

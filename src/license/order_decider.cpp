@@ -8,6 +8,8 @@ OrderDecider::OrderDecider(std::shared_ptr<const rules::Registry> registry, cons
                            Options options)
     : registry_(std::move(registry)), options_(std::move(options)) {
   for (const auto& i : items) items_.emplace(i.id, i);
+  if (options_.ownership && options_.screener)
+    affiliates_ = std::make_unique<AffiliateResolver>(options_.ownership, *options_.screener);
 }
 
 Status OrderDecider::check() const {
@@ -25,6 +27,28 @@ const classify::Item* OrderDecider::item(const std::string& product_id) const {
 }
 
 std::string OrderDecider::snapshot_id() const { return options_.screener ? options_.screener->snapshot_id() : ""; }
+
+std::string OrderDecider::ownership_id() const { return options_.ownership ? options_.ownership->content_id() : ""; }
+
+classify::Classification OrderDecider::classification(const classify::Item& item,
+                                                      const rules::RuleSetPtr& rules) const {
+  const auto key = std::make_pair(static_cast<const void*>(&item), static_cast<const void*>(rules.get()));
+  std::lock_guard lock(cache_mutex_);
+  auto cached = classified_.find(key);
+  // Classified on a date no line has (Date{}): the cached result must never be read for its date.
+  if (cached == classified_.end()) cached = classified_.emplace(key, classify::classify(item, Date{}, rules)).first;
+  return cached->second;
+}
+
+classify::Classification OrderDecider::on_date(classify::Classification c, Date date) {
+  c.date = date;
+  if (c.contained) {
+    auto contained = std::make_shared<classify::Classification>(*c.contained);
+    contained->date = date;
+    c.contained = std::move(contained);
+  }
+  return c;
+}
 
 std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, bool override_line_date,
                                              LineError& error) const {
@@ -46,15 +70,8 @@ std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, b
     error = colon == std::string::npos ? LineError{"", m} : LineError{m.substr(0, colon), m.substr(colon + 2)};
     return std::nullopt;
   }
-  classify::Classification c;
-  {
-    const auto key = std::make_pair(static_cast<const void*>(it), static_cast<const void*>(rs.value().get()));
-    std::lock_guard lock(cache_mutex_);
-    auto cached = classified_.find(key);
-    if (cached == classified_.end()) cached = classified_.emplace(key, classify::classify(*it, on, rs.value())).first;
-    c = cached->second;
-  }
-  const DecideContext ctx{options_.screener, options_.letters};
+  classify::Classification c = on_date(classification(*it, rs.value()), on);
+  const DecideContext ctx{options_.screener, options_.letters, affiliates_.get()};
   return license::decide(line, *it, std::move(c), rs.value(), ctx);
 }
 

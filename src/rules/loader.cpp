@@ -620,6 +620,66 @@ Result<Embargo> compile_embargo(const std::string& id, const toml::table& t, con
   return e;
 }
 
+Result<double> get_number(const toml::table& t, const std::string& path, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (!n || !(n->is_integer() || n->is_floating_point()))
+    return Result<double>::error(where(n ? *n : static_cast<const toml::node&>(t)) + ": " + path + "." +
+                                 std::string(key) + ": required, a number");
+  return n->is_integer() ? static_cast<double>(n->value<int64_t>().value()) : n->value<double>().value();
+}
+
+// license.party_lists (lists whose entries carry their own licence requirement) and
+// license.affiliates (the Affiliates rule).
+Status compile_party_provisions(const toml::table& lt, LicenseRules& lic) {
+  auto s = each_table(lt, "license", "party_lists",
+                      [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
+                        if (auto k = check_keys(t, p, {"citation", "text", "replace", "removed"}); !k) return k;
+                        PartyListRule r;
+                        r.list = id;
+                        r.source = source_of(t);
+                        for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
+                          auto v = get_string(t, p, key, true);
+                          if (!v) return v.status();
+                          *field = v.value();
+                        }
+                        lic.party_lists.push_back(std::move(r));
+                        return Status::ok();
+                      });
+  if (!s) return s;
+  const toml::node* node = lt.get("affiliates");
+  if (!node) return Status::ok();
+  const std::string p = "license.affiliates";
+  const auto* t = node->as_table();
+  if (!t) return fail(*node, p, "must be a table");
+  if (is_removed(*t)) return Status::ok();
+  if (auto k = check_keys(
+          *t, p, {"in_force", "threshold_percent", "lists", "citation", "text", "status", "replace", "removed"});
+      !k)
+    return k;
+  AffiliatesRule a;
+  a.source = source_of(*t);
+  const toml::node* in_force = t->get("in_force");
+  if (!in_force || !in_force->is_boolean()) return fail(*t, p, "needs 'in_force' = true or false");
+  a.in_force = in_force->value<bool>().value();
+  auto threshold = get_number(*t, p, "threshold_percent");
+  if (!threshold) return threshold.status();
+  if (!(threshold.value() > 0 && threshold.value() <= 100))
+    return fail(*t->get("threshold_percent"), p + ".threshold_percent", "must be above 0 and at most 100");
+  a.threshold_percent = threshold.value();
+  auto lists = get_string_array(*t, p, "lists");
+  if (!lists) return lists.status();
+  if (lists->empty()) return fail(*t, p, "needs 'lists', the list ids whose entries' affiliates are covered");
+  a.lists = lists.value();
+  for (auto [key, field] :
+       {std::pair{"citation", &a.citation}, std::pair{"text", &a.text}, std::pair{"status", &a.status}}) {
+    auto v = get_string(*t, p, key, true);
+    if (!v) return v.status();
+    *field = v.value();
+  }
+  lic.affiliates = std::move(a);
+  return Status::ok();
+}
+
 Status compile_country_tables(const toml::table& merged, const Countries& countries, LicenseRules& lic) {
   if (const auto* groups = merged.get("country_groups")) {
     const auto* gt = groups->as_table();
@@ -703,7 +763,9 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
   const auto* lt = ln->as_table();
   if (!lt) return fail(*ln, "license", "must be a table");
   if (auto s =
-          check_keys(*lt, "license", {"requirements", "review", "exceptions", "end_uses", "embargoes", "settings"});
+          check_keys(*lt, "license",
+                     {"requirements", "review", "exceptions", "end_uses", "embargoes", "settings", "party_lists",
+                      "affiliates"});
       !s)
     return s;
   // Each sub-table of `key` compiled by `compile` into `into`.
@@ -722,6 +784,7 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
   if (auto s = each("exceptions", compile_exception, lic.exceptions); !s) return s;
   if (auto s = each("end_uses", compile_end_use, lic.end_uses); !s) return s;
   if (auto s = each("embargoes", compile_embargo, lic.embargoes); !s) return s;
+  if (auto s = compile_party_provisions(*lt, lic); !s) return s;
   if (const auto* settings = lt->get("settings")) {
     const auto* st = settings->as_table();
     if (!st) return fail(*settings, "license.settings", "must be a table");

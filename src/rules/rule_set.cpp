@@ -117,6 +117,12 @@ bool LicenseRules::matches(const PlaceSelector& sel, const std::string& country)
   return in_any(sel.groups) && !in_any(sel.except_groups);
 }
 
+const PartyListRule* LicenseRules::party_list(const std::string& list) const {
+  for (const auto& p : party_lists)
+    if (p.list == list) return &p;
+  return nullptr;
+}
+
 std::string RuleSet::label() const { return scenario ? version.id + "+" + scenario->name : version.id; }
 
 const ControlEntry* RuleSet::find_entry(const std::string& id) const {

@@ -227,6 +227,30 @@ struct Embargo {
   SourceRef source;
 };
 
+// A restricted-party list whose entries carry a licence requirement of their own (the Entity List,
+// 15 CFR 744.11): a party matched to an entry of `list` makes the licence required as the entry
+// states, and bars licence exceptions (740.8(b)).
+struct PartyListRule {
+  std::string list;  // list id of the screener's hits ("bis-entity-list")
+  std::string citation;
+  std::string text;
+  SourceRef source;
+};
+
+// The Affiliates rule (90 FR 47201): an entity owned `threshold_percent` or more, directly or
+// indirectly, individually or in the aggregate, by parties on `lists` (or by entities this rule
+// already covers) is subject to the listed owner's restrictions. `in_force` is false while the rule
+// is stayed (90 FR 50857); the table stays in the version so the trace can say so.
+struct AffiliatesRule {
+  bool in_force = false;
+  double threshold_percent = 50;
+  std::vector<std::string> lists;  // list ids whose entries' affiliates are covered
+  std::string citation;
+  std::string text;
+  std::string status;  // why it is (not) in force on this version's dates, with the source
+  SourceRef source;
+};
+
 struct LicenseRules {
   std::map<std::string, std::vector<std::string>> country_groups;  // "D:5" -> {"AF", ...}
   std::map<std::string, std::string> destination_aliases;          // "HK" -> "CN"
@@ -237,6 +261,11 @@ struct LicenseRules {
   std::vector<Embargo> embargoes;
   std::map<std::string, std::string> country_notes;  // "KH" -> which reading of its groups applies, and why
   bool apply_is_informed_letters = true;             // a scenario may suspend company-specific letters
+  std::vector<PartyListRule> party_lists;  // lists whose entries require a licence (Entity List)
+  std::optional<AffiliatesRule> affiliates;
+  bool apply_is_informed_letters = true;  // a scenario may suspend company-specific letters
+
+  const PartyListRule* party_list(const std::string& list) const;
 
   // The groups a country belongs to in this version (after applying aliases).
   std::vector<std::string> groups_of(const std::string& country) const;

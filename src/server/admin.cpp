@@ -111,6 +111,7 @@ void Service::use_registry(std::shared_ptr<const rules::Registry> registry) {
   auto next = std::make_shared<Engine>();
   next->screener = current->screener;
   next->list_paths = current->list_paths;
+  next->ownership = current->ownership;
   next->registry = std::move(registry);
   std::lock_guard lock(engine_mutex_);
   engine_ = std::move(next);

@@ -8,6 +8,7 @@
 #include "core/json_util.h"
 #include "io/catalog.h"
 #include "io/orders.h"
+#include "io/ownership.h"
 
 namespace chipgate::server {
 
@@ -249,6 +250,28 @@ Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& 
     req.raw.push_back(std::move(j));
   }
   if (!problems.empty()) return invalid(error, std::move(problems), "order line");
+  return req;
+}
+
+Result<OwnershipRequest> parse_ownership_request(std::string_view body, const Limits& limits, ApiError& error) {
+  OwnershipRequest req;
+  auto els = elements(body, limits, error, req.batch);
+  if (!els) return els.status();
+  std::vector<FieldError> problems;
+  for (std::size_t i = 0; i < els->size(); ++i) {
+    // The `--ownership` file's JSON Lines record is the one definition of the fields.
+    std::string field;
+    auto r = io::ownership_record_from_json(els.value()[i], field);
+    if (!r) {
+      problems.push_back({element_path(req.batch, i, field), r.message()});
+      continue;
+    }
+    for (const auto& p : license::check_ownership_record(r.value(), i))
+      problems.push_back({element_path(req.batch, i, p.field), p.problem});
+    r->row = i + 1;
+    req.records.push_back(std::move(r).value());
+  }
+  if (!problems.empty()) return invalid(error, std::move(problems), "ownership record");
   return req;
 }
 

@@ -5,6 +5,7 @@
 //   POST /v1/classify  an item with the catalog's field names (io::item_from_json), or an array of them
 //   POST /v1/decide    an order line with the order book's field names (io/orders.h), or an array
 //   POST /v1/screen    a party {"id", "name", "country", "address"}, or an array
+//   POST /v1/ownership an ownership record {"party", "owner", "percent", "source", "as_of"}, or an array
 //   POST /v1/lists     {"paths": ["file or folder on the server", ...]} (admin import), or the files'
 //                      contents inline: {"files": [{"name": "bis_entity_list.json", "content": "..."}]}
 // A client mistake is always an ApiError with a 4xx status and, where it concerns a field, the
@@ -19,6 +20,7 @@
 
 #include "classify/item.h"
 #include "core/result.h"
+#include "license/ownership.h"
 #include "license/shipment.h"
 
 namespace chipgate::server {
@@ -70,6 +72,12 @@ struct ScreenRequest {
   std::vector<nlohmann::json> raw;
 };
 
+// POST /v1/ownership: ownership records with the fields of an `--ownership` file (io/ownership.h).
+struct OwnershipRequest {
+  bool batch = false;
+  std::vector<license::OwnershipRecord> records;  // each with row = its index + 1
+};
+
 struct ListImportRequest {
   std::vector<std::string> paths;
   bool force = false;  // import even when a list's entry count drops sharply against the last snapshot
@@ -94,6 +102,9 @@ Result<nlohmann::json> parse_json_body(std::string_view body, const Limits& limi
 Result<ClassifyRequest> parse_classify_request(std::string_view body, const Limits& limits, ApiError& error);
 Result<DecideRequest> parse_decide_request(std::string_view body, const Limits& limits, ApiError& error);
 Result<ScreenRequest> parse_screen_request(std::string_view body, const Limits& limits, ApiError& error);
+// Each record read and checked on its own (license::check_ownership_record); the checks across
+// records (pairs given twice, shares above 100%) need the stored rows and are the handler's.
+Result<OwnershipRequest> parse_ownership_request(std::string_view body, const Limits& limits, ApiError& error);
 // The paths form of POST /v1/lists, {"paths": [...], "force": false}, from the parsed body or its text.
 Result<ListImportRequest> parse_list_import(const nlohmann::json& body, ApiError& error);
 Result<ListImportRequest> parse_list_import_request(std::string_view body, const Limits& limits, ApiError& error);

@@ -21,14 +21,25 @@ const std::vector<Route>& routes() {
   // /openapi.json is public: it describes the API and holds no data.
   // The admin routes /v1/keys and POST /v1/scenarios are answered by server/admin.cpp.
   static const std::vector<Route> table = {
-      {"POST", "/v1/classify", Access::kAnalyst}, {"POST", "/v1/decide", Access::kAnalyst},
-      {"POST", "/v1/screen", Access::kAnalyst},   {"GET", "/v1/decisions/{id}", Access::kViewer},
-      {"GET", "/v1/rules", Access::kViewer},      {"GET", "/v1/scenarios", Access::kViewer},
-      {"GET", "/v1/lists", Access::kViewer},      {"POST", "/v1/lists", Access::kAdmin},
-      {"GET", "/healthz", Access::kPublic},       {"GET", "/readyz", Access::kPublic},
-      {"GET", "/metrics", Access::kViewer},       {"GET", "/openapi.json", Access::kPublic},
-      {"POST", "/v1/keys", Access::kAdmin},       {"DELETE", "/v1/keys/{id}", Access::kAdmin},
-      {"GET", "/v1/keys", Access::kAdmin},        {"POST", "/v1/scenarios", Access::kAdmin},
+      {"POST", "/v1/classify", Access::kAnalyst},
+      {"POST", "/v1/decide", Access::kAnalyst},
+      {"POST", "/v1/screen", Access::kAnalyst},
+      {"GET", "/v1/decisions/{id}", Access::kViewer},
+      {"GET", "/v1/rules", Access::kViewer},
+      {"GET", "/v1/scenarios", Access::kViewer},
+      {"GET", "/v1/lists", Access::kViewer},
+      {"POST", "/v1/lists", Access::kAdmin},
+      {"GET", "/healthz", Access::kPublic},
+      {"GET", "/readyz", Access::kPublic},
+      {"GET", "/metrics", Access::kViewer},
+      {"GET", "/openapi.json", Access::kPublic},
+      {"POST", "/v1/keys", Access::kAdmin},
+      {"DELETE", "/v1/keys/{id}", Access::kAdmin},
+      {"GET", "/v1/keys", Access::kAdmin},
+      {"POST", "/v1/scenarios", Access::kAdmin},
+      // Ownership data changes what every later decision depends on (the Affiliates rule), as a
+      // list import does: admin.
+      {"POST", "/v1/ownership", Access::kAdmin},
   };
   return table;
 }

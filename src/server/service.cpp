@@ -229,14 +229,17 @@ Result<std::unique_ptr<Service>> Service::create(ServiceOptions options, std::sh
     if (!l) return R::error("--letters: " + l.message());
     s->letters_ = std::move(l).value();
   }
-  auto screener = s->options_.load_screener(s->options_.lists);
-  if (!screener) return R::error("--lists: " + screener.message());
   auto engine = std::make_shared<Engine>();
-  engine->screener = std::move(screener).value();
+  if (!s->options_.lists.empty()) {  // none: not screened, never silently the sample list
+    auto screener = s->options_.load_screener(s->options_.lists);
+    if (!screener) return R::error("--lists: " + screener.message());
+    engine->screener = std::move(screener).value();
+  }
   engine->list_paths = s->options_.lists;
   engine->registry = s->registry_;
   s->engine_ = std::move(engine);
   if (auto st = s->sync_with_store(); !st) return R::error("--db: " + st.message());
+  if (auto st = s->sync_ownership(); !st) return R::error(st.message());
   return R(std::move(s));
 }
 
@@ -250,7 +253,8 @@ Result<const license::OrderDecider*> Service::decider(const Engine& engine, cons
   auto it = engine.deciders.find(scenario);
   if (it != engine.deciders.end()) return it->second.get();
   auto d = std::make_unique<license::OrderDecider>(
-      engine.registry, items_, license::OrderDecider::Options{scenario, engine.screener.get(), &letters_});
+      engine.registry, items_,
+      license::OrderDecider::Options{scenario, engine.screener.get(), &letters_, engine.ownership});
   if (auto st = d->check(); !st) return Result<const license::OrderDecider*>::error(st.message());
   const license::OrderDecider* out = d.get();
   engine.deciders.emplace(scenario, std::move(d));
@@ -416,6 +420,7 @@ Response Service::dispatch(const Route& route, const std::string& param, const R
   if (p == "/v1/rules") return rules_list();
   if (p == "/v1/scenarios") return scenarios_list();
   if (p == "/v1/lists") return route.method == "GET" ? lists_get() : lists_post(request, actor);
+  if (p == "/v1/ownership") return ownership_post(request, actor);
   if (p == "/healthz") return healthz();
   if (p == "/readyz") return readyz();
   if (p == "/metrics") return {200, "text/plain; version=0.0.4", metrics_.render(), {}};
@@ -565,6 +570,10 @@ Response Service::screen(const Request& request, const std::string& actor) {
   auto req = parse_screen_request(request.body, options_.limits, err);
   if (!req) return error_response(err);
   auto eng = engine();
+  if (!eng->screener)
+    return error_response(409, "no_lists",
+                          "no restricted-party list is loaded: start the server with --lists, or import lists (POST "
+                          "/v1/lists); nothing was screened");
   std::vector<std::string> outputs;
   std::vector<store::AuditEvent> events;
   for (std::size_t i = 0; i < req->parties.size(); ++i) {
@@ -625,7 +634,9 @@ Response Service::scenarios_list() {
 
 Response Service::lists_get() {
   auto eng = engine();
-  ojson j = {{"current", {{"snapshot_id", eng->screener->snapshot_id()}, {"paths", eng->list_paths}}},
+  ojson j = {{"current",
+              {{"snapshot_id", eng->screener ? ojson(eng->screener->snapshot_id()) : ojson(nullptr)},
+               {"paths", eng->list_paths}}},
              {"snapshots", ojson::array()}};
   auto snaps = store_->list_snapshots();
   if (!snaps) {
@@ -766,6 +777,7 @@ Response Service::import_lists(Result<std::shared_ptr<const license::PartyScreen
   engine->screener = std::move(screener).value();
   engine->list_paths = std::move(list_paths);
   engine->registry = this->engine()->registry;
+  engine->ownership = this->engine()->ownership;
   {
     std::lock_guard elock(engine_mutex_);
     engine_ = std::move(engine);

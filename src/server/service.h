@@ -72,9 +72,14 @@ struct ServiceOptions {
   Limits limits;
   bool record = true;  // false (--no-record): decisions are not written; for the cost benchmark only
   std::string rules_dir;
-  std::string catalog;             // catalog file the order lines' product_id refer to ("" = none)
-  std::string letters;             // is-informed letters (TOML), "" = none
-  std::vector<std::string> lists;  // restricted-party lists loaded at start
+  std::string catalog;  // catalog file the order lines' product_id refer to ("" = none)
+  std::string letters;  // is-informed letters (TOML), "" = none
+  // Restricted-party lists loaded at start. None: parties are not screened (decisions say so and
+  // are never "no licence" for a line naming a party) until lists are imported (POST /v1/lists).
+  std::vector<std::string> lists;
+  // Ownership data for the Affiliates rule (io/ownership.h), recorded in the store at start when it
+  // differs from what the store holds; "" = only what the store holds (POST /v1/ownership).
+  std::string ownership_file;
   // The folders POST /v1/lists {"paths": [...]} may read from (--lists-dir); none: the paths form is
   // refused and lists come inline ({"files": [...]}). See server/list_paths.h.
   std::vector<std::string> list_dirs;
@@ -122,8 +127,9 @@ class Service {
  private:
   // What a decision is made with; replaced as a whole when lists are imported.
   struct Engine {
-    std::shared_ptr<const license::PartyScreener> screener;
+    std::shared_ptr<const license::PartyScreener> screener;  // null until lists are given or imported
     std::vector<std::string> list_paths;
+    std::shared_ptr<const license::OwnershipGraph> ownership;  // the store's ownership rows; null = none
     // The rules directory's registry plus the scenarios installed in the store (server/admin.cpp).
     std::shared_ptr<const rules::Registry> registry;
     mutable std::mutex deciders_mutex;
@@ -153,6 +159,13 @@ class Service {
                         const std::string& actor);
   Response healthz();
   Response readyz();
+
+  // Ownership data (server/ownership.cpp): POST /v1/ownership, and at start the --ownership file
+  // recorded in the store and the store's rows put in the engine.
+  Response ownership_post(const Request& request, const std::string& actor);
+  Status sync_ownership();
+  // Replaces the engine's ownership with the store's rows (caller holds import_mutex_).
+  Status reload_ownership();
 
   // Administration (server/admin.cpp): keys, installed scenarios, and what is recorded at start.
   std::optional<Response> dispatch_admin(const Route& route, const std::string& param, const Request& request,

@@ -1481,4 +1481,75 @@ Status check_key_expiry(std::optional<Date> expires, Date today) {
   return Status::ok();
 }
 
+// ---- ownership -------------------------------------------------------------------------------
+
+nlohmann::json OwnershipRow::to_json() const {
+  nlohmann::json j = {{"party", party}, {"owner", owner}, {"source", source}};
+  j["percent"] = percent ? nlohmann::json(std::strtod(percent->c_str(), nullptr)) : nlohmann::json(nullptr);
+  j["as_of"] = as_of ? nlohmann::json(*as_of) : nlohmann::json(nullptr);
+  return j;
+}
+
+Result<std::int64_t> Store::record_ownership(const std::string& actor, const std::vector<OwnershipRow>& rows,
+                                             const nlohmann::json& details) {
+  using R = Result<std::int64_t>;
+  if (rows.empty()) return R::error("ownership: no rows");
+  nlohmann::json records = nlohmann::json::array();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    const std::string where = "ownership[" + std::to_string(i) + "]";
+    if (r.party_key.empty() || r.owner_key.empty()) return R::error(where + ": empty matching key");
+    for (const auto& [field, value] : {std::pair<const char*, const std::string&>{"party", r.party},
+                                       {"owner", r.owner},
+                                       {"source", r.source},
+                                       {"party_key", r.party_key},
+                                       {"owner_key", r.owner_key}})
+      if (Status st = check_text(where + "." + field, value); !st) return R(st);
+    records.push_back(r.to_json());
+  }
+  auto records_text = dump_json("ownership", records);
+  if (!records_text) return R(records_text.status());
+  AuditEvent ev{actor,
+                "ownership.import",
+                {{"records", records}, {"details", details}},
+                {{"count", rows.size()}, {"sha256", sha256_hex(records_text.value())}},
+                "",
+                "",
+                ""};
+  auto p = prepare(ev);
+  if (!p) return R(p.status());
+  return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
+    auto audit_id = impl_->append_one(c, p.value());
+    if (!audit_id) return audit_id;
+    const std::string now = now_utc();
+    for (const auto& r : rows) {
+      const db::Param percent = r.percent ? db::Param(*r.percent) : db::Param(nullptr);
+      const db::Param as_of = r.as_of ? db::Param(*r.as_of) : db::Param(nullptr);
+      auto q = c.query(
+          "INSERT INTO ownership (party_key, owner_key, party, owner, percent, source, as_of, recorded, actor, "
+          "audit_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (party_key, owner_key) DO UPDATE "
+          "SET party = excluded.party, owner = excluded.owner, percent = excluded.percent, source = excluded.source, "
+          "as_of = excluded.as_of, recorded = excluded.recorded, actor = excluded.actor, audit_id = excluded.audit_id",
+          {r.party_key, r.owner_key, r.party, r.owner, percent, r.source, as_of, now, actor, audit_id.value()});
+      if (!q) return R(q.status());
+    }
+    return audit_id;
+  });
+}
+
+Result<std::vector<OwnershipRow>> Store::ownership() {
+  using R = Result<std::vector<OwnershipRow>>;
+  return impl_->read<std::vector<OwnershipRow>>([&](db::Connection& c) -> R {
+    auto r = c.query(
+        "SELECT party_key, owner_key, party, owner, percent, source, as_of, recorded, actor, audit_id FROM ownership "
+        "ORDER BY party_key, owner_key");
+    if (!r) return R(r.status());
+    std::vector<OwnershipRow> out;
+    for (const auto& row : r.value())
+      out.push_back({to_str(row[0]), to_str(row[1]), to_str(row[2]), to_str(row[3]), row[4], to_str(row[5]), row[6],
+                     to_str(row[7]), to_str(row[8]), to_int(row[9])});
+    return out;
+  });
+}
+
 }  // namespace chipgate::store

@@ -1,5 +1,5 @@
 // chipgate's persistent records: decisions, the hash-chained audit log, API keys, list snapshots,
-// rule versions in use, products and parties. Two backends behind one class:
+// rule versions in use, products, parties and ownership data. Two backends behind one class:
 //
 //   "sqlite:PATH" (or a bare PATH)  embedded SQLite in WAL mode, zero configuration (the default)
 //   "postgresql://..." / "postgres://..."  PostgreSQL via libpq, for several server instances
@@ -227,6 +227,19 @@ struct ProductRecord {
 // from its expiry date on (UTC), so a date that is not after `today` makes a key that could never
 // be used. The error names the field: "expires: 2020-01-01 is not after today (2026-...)".
 Status check_key_expiry(std::optional<Date> expires, Date today = Date::today_utc());
+// Ownership data for the Affiliates rule: "owner holds percent of party". The caller gives the
+// matching keys (the names as the screener normalises them); one row per (party_key, owner_key).
+struct OwnershipRow {
+  std::string party_key, owner_key;
+  std::string party, owner;            // as written
+  std::optional<std::string> percent;  // decimal text, 0-100; nullopt = share unknown
+  std::string source;
+  std::optional<std::string> as_of;  // YYYY-MM-DD
+  std::string recorded;              // set by the store: UTC timestamp
+  std::string actor;                 // set by the store
+  std::int64_t audit_id = 0;         // set by the store
+  nlohmann::json to_json() const;    // {"party", "owner", "percent", "source", "as_of"} (percent a number or null)
+};
 
 // ---- the store -------------------------------------------------------------------------------
 
@@ -309,6 +322,12 @@ class Store {
   Result<std::vector<RuleVersionRecord>> rule_versions();  // newest first
   // Scenarios installed with RuleInstall::toml, in installation order.
   Result<std::vector<InstalledScenario>> installed_scenarios();
+
+  // Ownership rows (upsert by (party_key, owner_key)), all written with one "ownership.import" audit
+  // record in one transaction; returns its audit id. `details` (e.g. the file name) goes to its inputs.
+  Result<std::int64_t> record_ownership(const std::string& actor, const std::vector<OwnershipRow>& rows,
+                                        const nlohmann::json& details = nlohmann::json::object());
+  Result<std::vector<OwnershipRow>> ownership();  // every row, by party_key then owner_key
 
   // Catalog (upsert by id, audited as one "catalog.import" record).
   Result<std::int64_t> put_products(const std::string& actor, const std::vector<ProductRecord>& products);

@@ -12,6 +12,10 @@
 namespace chipgate::test {
 namespace {
 
+// Order parties are screened only against lists given explicitly (unscreened, a line naming parties
+// is never "no licence"): these tests give the bundled sample list.
+const std::string kLists = " --lists " + source_path("data/sample-parties.json");
+
 // See impact_test.cpp for why each row classifies as it does (TPP = rate x bits).
 const char* kCatalog =
     "id,vendor,name,kind,datacenter,dense_tops_int8,dense_tflops_fp8,dense_tflops_fp16_bf16,die_area_mm2,memory_gb,"
@@ -67,7 +71,7 @@ TEST(ImpactCli, OrderPartiesAreScreenedFuzzilyAsInDecide) {
              "end_user_hq_country,end_uses,exporter\n"
              "D,1,2026-11-25,test-hbm,5,25000,DE,Cons,HUAWEI TECH CO,DE,DE,,ExampleMem\n");
   const auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " +
-                         f.orders + " --format json --orders-detail all");
+                         f.orders + kLists + " --format json --orders-detail all");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc["orders"].size(), 1u);
@@ -79,7 +83,7 @@ TEST(ImpactCli, OrderPartiesAreScreenedFuzzilyAsInDecide) {
 TEST(ImpactCli, JsonContractWithOrders) {
   const auto f = files();
   const auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " +
-                         f.orders + " --destination CN --format json --html " + f.dir + "/r.html");
+                         f.orders + kLists + " --destination CN --format json --html " + f.dir + "/r.html");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc["products"].size(), 4u);
@@ -114,7 +118,7 @@ TEST(ImpactCli, JsonContractWithOrders) {
   EXPECT_EQ(t["capability_unlocked"]["memory_gb"], 2400);
   EXPECT_NE(doc["disclaimer"].get<std::string>().find("Not legal advice"), std::string::npos);
   EXPECT_EQ(doc["scenario"]["name"], "hbm-rollback");
-  EXPECT_EQ(doc["base"]["version"], "2026-07-10");
+  EXPECT_EQ(doc["base"]["version"], "2026-11-10");  // in force on 2026-11-25 (the Affiliates rule back)
   // The HTML page was written and escapes the product name.
   const std::string html = slurp(f.dir + "/r.html");
   EXPECT_NE(html.find("H100 SXM5 &lt;80GB&gt;"), std::string::npos);
@@ -124,7 +128,7 @@ TEST(ImpactCli, JsonContractWithOrders) {
 TEST(ImpactCli, ChangedOnlyOrdersAndCsv) {
   const auto f = files();
   auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " + f.orders +
-                   " --orders-detail changed --orders-csv " + f.dir + "/orders-out.csv");
+                   kLists + " --orders-detail changed --orders-csv " + f.dir + "/orders-out.csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["orders"].size(), 2u);  // A and C change; B does not
@@ -163,7 +167,7 @@ TEST(ImpactCli, ErrorsExitTwoAndNameTheOption) {
   // An order line for an unknown product: reported, the rest still analysed, exit 1.
   write_file(f.dir + "/bad.csv", std::string(kOrders) + "D,1,2026-11-25,ghost,1,1,CN,C,U,CN,CN,,X\n");
   r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " + f.dir +
-              "/bad.csv");
+              "/bad.csv" + kLists);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("row 5, column product_id"), std::string::npos) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["orders"].size(), 3u);
@@ -196,7 +200,7 @@ TEST(ImpactHtml, RendersInHeadlessChromium) {
   const auto f = files();
   const std::string html = f.dir + "/report.html";
   auto r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " + f.orders +
-                   " --compare nvidia-h20,nvidia-h100-sxm5-80gb --html " + html);
+                   kLists + " --compare nvidia-h20,nvidia-h100-sxm5-80gb --html " + html);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string dom = f.dir + "/dom.html", err = f.dir + "/chromium.err";
   const std::string cmd = "HOME=" + f.dir + " timeout 120 " + browser +

@@ -1,5 +1,6 @@
 // The before/after diff on tiny catalogs where the answer is obvious from the regulation:
-// rules/us-ear 2026-07-10 (in force on 2026-11-25) and the bundled scenarios.
+// rules/us-ear 2026-11-10 (in force on 2026-11-25: 2026-07-10 plus the Affiliates rule back in force,
+// which no order here touches) and the bundled scenarios.
 #include "impact/impact.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include "impact/report.h"
 #include "io/catalog.h"
 #include "io/orders.h"
+#include "license/screening.h"
 #include "test_support.h"
 
 namespace chipgate::impact {
@@ -55,7 +57,7 @@ TEST(ImpactDiff, HbmStackFlipsUnderHbmRollbackForChina) {
   const auto cat = catalog();
   auto r = analyse(test::registry(), cat, nullptr, options("hbm-rollback"));
   ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_EQ(r->base_rules->version.id, "2026-07-10");
+  EXPECT_EQ(r->base_rules->version.id, "2026-11-10");
   const auto& hbm = product(r.value(), "test-hbm");
   EXPECT_EQ(hbm.before.eccns, std::vector<std::string>{"3A090.c"});
   EXPECT_EQ(hbm.before.license_required, true);  // 3A090.c to D:5 (China) needs a licence
@@ -132,6 +134,11 @@ TEST(ImpactDiff, OrderLinesAreTotalledAndDecidedOncePerDistinctLine) {
   ASSERT_TRUE(book.is_ok()) << book.message();
   auto o = options("h20-class-allowed");
   o.letters = &letters.value();
+  // The parties "Cons" and "User" are screened against the sample list (on it: neither); unscreened
+  // they would keep every line open (never "no licence").
+  auto parties = license::ExactAliasScreener::load({test::source_path("data/sample-parties.json")});
+  ASSERT_TRUE(parties.is_ok()) << parties.message();
+  o.screener = parties.value().get();
   auto r = analyse(test::registry(), cat, &book.value(), o);
   ASSERT_TRUE(r.is_ok()) << r.message();
   const auto& t = r->totals;

@@ -30,14 +30,14 @@ using testing::StoreTest;
 // ---- migrations ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, MigrationsOnEmptyDatabaseReachTheLatestVersion) {
-  // Three migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql,
-  // 0003_row_bindings.sql), so the schema version is 3.
-  ASSERT_EQ(sqlite_migrations().size(), 3u);
-  ASSERT_EQ(postgresql_migrations().size(), 3u);
+  // Four migration files per backend exist (0001_initial.sql, 0002_installed_scenarios.sql,
+  // 0003_row_bindings.sql, 0004_ownership.sql), so the schema version is 4.
+  ASSERT_EQ(sqlite_migrations().size(), 4u);
+  ASSERT_EQ(postgresql_migrations().size(), 4u);
   auto v = store_->schema_version();
   ASSERT_TRUE(v) << v.message();
-  EXPECT_EQ(v.value(), 3);
-  EXPECT_EQ(count("schema_version"), 3);
+  EXPECT_EQ(v.value(), 4);
+  EXPECT_EQ(count("schema_version"), 4);
   // A new store has nothing written before the bindings: no record binds older rows.
   EXPECT_EQ(count("audit_log"), 0);
   // An empty chain verifies, with the all-zero head.
@@ -54,7 +54,7 @@ TEST_P(StoreTest, ReopeningAnExistingDatabaseKeepsDataAndDoesNotReapply) {
   store_.reset();
   auto again = Store::open(spec_);
   ASSERT_TRUE(again) << again.message();
-  EXPECT_EQ(again.value()->schema_version().value(), 3);
+  EXPECT_EQ(again.value()->schema_version().value(), 4);
   EXPECT_EQ(count("schema_version"), 3);  // not applied twice
   auto d = again.value()->get_decision(id.value());
   ASSERT_TRUE(d && d.value());
