@@ -97,7 +97,7 @@ const std::string& synthetic_csv() {
     if (id_col == records[0].size()) die("shared catalog has no id column");
     auto line = [](const std::vector<std::string>& fields) {
       std::string s;
-      for (std::size_t i = 0; i < fields.size(); ++i) s += (i ? "," : "") + io::csv_escape(fields[i]);
+      for (std::size_t i = 0; i < fields.size(); ++i) s += (i ? "," : "") + io::csv_cell(fields[i]);
       return s + "\n";
     };
     std::string out = line(records[0]);

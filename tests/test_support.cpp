@@ -47,8 +47,6 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-std::string cli_path() { return CHIPGATE_CLI; }
-
 CommandResult run_cli(const std::string& args, const std::string& stdin_text) {
   const std::string dir = temp_dir();
   const std::string in = dir + "/stdin", out = dir + "/stdout", err = dir + "/stderr";

@@ -14,19 +14,11 @@ std::string shared_data(const std::string& relative);  // ../shared/data/<relati
 std::string source_path(const std::string& relative);  // <repo>/<relative>
 std::string cli_path();                                // the chipgate binary of this build
 
-// The chipgate binary under test.
-std::string cli_path();
-
-// The chipgate binary of this build (for tests that start it themselves).
-std::string cli_path();
-
 struct CommandResult {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
-// The chipgate binary of this build.
-std::string cli_path();
 // Runs the chipgate binary with `args` (shell-quoted by the caller), capturing stdout and stderr.
 CommandResult run_cli(const std::string& args, const std::string& stdin_text = "");
 

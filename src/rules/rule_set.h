@@ -260,8 +260,7 @@ struct LicenseRules {
   std::vector<EndUseControl> end_uses;
   std::vector<Embargo> embargoes;
   std::map<std::string, std::string> country_notes;  // "KH" -> which reading of its groups applies, and why
-  bool apply_is_informed_letters = true;             // a scenario may suspend company-specific letters
-  std::vector<PartyListRule> party_lists;  // lists whose entries require a licence (Entity List)
+  std::vector<PartyListRule> party_lists;            // lists whose entries require a licence (Entity List)
   std::optional<AffiliatesRule> affiliates;
   bool apply_is_informed_letters = true;  // a scenario may suspend company-specific letters
 

@@ -92,7 +92,6 @@ struct ServiceOptions {
   // POST /v1/lists refuses (409) an import in which a list's entry count drops sharply against the
   // store's latest snapshot, unless "force": true. Read from terms_file's [snapshot] table when set.
   screen::DropPolicy drop_policy;
-  std::function<void(const std::string&)> log;  // one line per denial / server error; default stderr
   // GET /readyz answers within about this long: the store's write probe gets this deadline.
   std::int64_t ready_timeout_ms = 2000;
   std::function<void(const std::string&)> log;  // one line per event (server error, denial); default stderr
