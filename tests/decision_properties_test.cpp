@@ -163,6 +163,18 @@ std::string reason_problem(const Reason& r, const Decision& d, const std::vector
                      one_of(r.party_list, lic.party_lists)
                  ? ""
                  : "Affiliates rule not the rule set's";
+    case Reason::Kind::kEmbargo:
+      return one_of(r.embargo, lic.embargoes) && in_rule_files(r.embargo->source, *d.rules)
+                 ? ""
+                 : "embargo not in the rule set";
+    case Reason::Kind::kUndeterminedScope:
+      if (r.embargo)
+        return one_of(r.embargo, lic.embargoes) && in_rule_files(r.embargo->source, *d.rules)
+                   ? ""
+                   : "embargo not in the rule set";
+      return one_of(r.end_use, lic.end_uses) && in_rule_files(r.end_use->source, *d.rules)
+                 ? ""
+                 : "end use not in the rule set";
     case Reason::Kind::kLetter:
       break;
   }

@@ -244,8 +244,8 @@ std::string exception_barred_by(const Reason& r, const rules::LicenseException& 
                                                                   : "barred by the declared end use: ") +
            eu->code + " [" + eu->citation + "]";
   const rules::Embargo* emb = r.embargo;
-  if (emb && std::find(emb->exceptions_allowed.begin(), emb->exceptions_allowed.end(), ex.id) ==
-                 emb->exceptions_allowed.end())
+  if (emb &&
+      std::find(emb->exceptions_allowed.begin(), emb->exceptions_allowed.end(), ex.id) == emb->exceptions_allowed.end())
     return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the embargo's licence requirement "
                                                                     "applies (item scope undetermined): "
                                                                   : "barred by the embargo: ") +

@@ -28,7 +28,7 @@ struct Reason {
     kEntityList,
     kUndeterminedItem,
     kEmbargo,
-    kUndeterminedScope,  // an end use or embargo whose item scope cannot be decided (ECCN unknown)
+    kUndeterminedScope,      // an end use or embargo whose item scope cannot be decided (ECCN unknown)
     kAffiliate,              // a party owned by listed parties under the Affiliates rule
     kAffiliateUndetermined,  // a listed owner's share of a party is unknown (Red Flag 29): open
     kNotScreened,            // parties named but no restricted-party list given: open
@@ -37,9 +37,9 @@ struct Reason {
   const rules::LicenseRequirement* requirement = nullptr;
   const rules::Letter* letter = nullptr;
   const rules::EndUseControl* end_use = nullptr;
-  std::size_t party = 0;         // index into Decision::parties (kEntityList) or Decision::affiliates
-  bool by_headquarters = false;  // matched through the end user's headquarters, not the destination
-  const rules::Embargo* embargo = nullptr;            // kEmbargo, or kUndeterminedScope of an embargo
+  std::size_t party = 0;                    // index into Decision::parties (kEntityList) or Decision::affiliates
+  bool by_headquarters = false;             // matched through the end user's headquarters, not the destination
+  const rules::Embargo* embargo = nullptr;  // kEmbargo, or kUndeterminedScope of an embargo
   const rules::PartyListRule* party_list = nullptr;   // kEntityList, kAffiliate, kNotScreened
   const rules::AffiliatesRule* affiliates = nullptr;  // kAffiliate, kAffiliateUndetermined
   std::string detail{};      // kAffiliate / kAffiliateUndetermined / kNotScreened: the parties and shares
@@ -61,8 +61,8 @@ struct TestedProvision {
     kEmbargo,
     kReviewNotEnforced,  // a review rule in the text, not enforced: what it would give (shown, never applied)
     kAssumption,         // what a provision applied here assumes (provision: the rules::ReviewRule)
-    kParties,     // how the parties were screened (provision: the Entity List rule, may be null)
-    kAffiliates,  // the Affiliates rule on this date (provision: rules::AffiliatesRule)
+    kParties,            // how the parties were screened (provision: the Entity List rule, may be null)
+    kAffiliates,         // the Affiliates rule on this date (provision: rules::AffiliatesRule)
   };
   Kind kind;
   bool applies = false;

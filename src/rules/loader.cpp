@@ -762,10 +762,9 @@ Status compile_license(const toml::table& merged, const Countries& countries, Ru
   if (!ln) return Status::ok();
   const auto* lt = ln->as_table();
   if (!lt) return fail(*ln, "license", "must be a table");
-  if (auto s =
-          check_keys(*lt, "license",
-                     {"requirements", "review", "exceptions", "end_uses", "embargoes", "settings", "party_lists",
-                      "affiliates"});
+  if (auto s = check_keys(
+          *lt, "license",
+          {"requirements", "review", "exceptions", "end_uses", "embargoes", "settings", "party_lists", "affiliates"});
       !s)
     return s;
   // Each sub-table of `key` compiled by `compile` into `into`.
