@@ -32,10 +32,12 @@ namespace chipgate::store::bindings {
 using Value = std::optional<std::string>;  // one column as stored text; nullopt = NULL
 
 // A table whose rows are bound one by one: its name, its columns in hashing order (the first is
-// the key) for SELECT, and how many there are.
+// the key) for SELECT, and the schema version whose migration created it (a store migrated to
+// bindings at schema 3, or opened read-only at an older schema, has no later table yet).
 struct Table {
   const char* name;
   const char* columns;
+  int since_schema = 1;
 };
 inline constexpr Table kDecisions{"decisions", "id, audit_id, time, actor, kind"};
 inline constexpr Table kApiKeys{"api_keys", "id, key_hash, name, role, created, expires, revoked"};
@@ -45,9 +47,16 @@ inline constexpr Table kRuleVersions{"rule_versions",
                                      "seq, rule_set_id, rule_set_hash, scenario, installed, actor, audit_id"};
 inline constexpr Table kListSnapshots{"list_snapshots", "id, imported, actor, source_counts, total, details, audit_id"};
 inline constexpr Table kProducts{"products", "id, data, updated, audit_id"};
+// Ownership rows (Affiliates rule) have a two-column key: bound as "party_key|owner_key".
+inline constexpr Table kOwnership{
+    "ownership",
+    "party_key || '|' || owner_key, party, owner, percent, source, as_of, recorded, actor, "
+    "audit_id",
+    4};
 // The tables verified row by row against their latest binding (decisions are verified through
 // their audit records instead, see verify.cpp; parties through their snapshot's digest).
-inline constexpr Table kKeyedTables[] = {kApiKeys, kInstalledScenarios, kRuleVersions, kListSnapshots, kProducts};
+inline constexpr Table kKeyedTables[] = {kApiKeys,       kInstalledScenarios, kRuleVersions,
+                                         kListSnapshots, kProducts,           kOwnership};
 // Parties are bound per list snapshot: key = snapshot id, hash = the digest of its rows by seq.
 inline constexpr Table kParties{"parties", "snapshot_id, seq, list_id, name, country, data"};
 // The decisions that existed when a store was migrated to bindings: key = the last decision id then,

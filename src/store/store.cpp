@@ -770,6 +770,7 @@ Status Store::Impl::bind_existing_rows(db::Connection& c) {
   std::vector<bindings::Binding> rows;
   nlohmann::json counts = nlohmann::json::object();
   for (const bindings::Table& t : bindings::kKeyedTables) {
+    if (t.since_schema > kBindingsSchema) continue;  // created empty by a later migration
     auto r = bindings::table_rows(c, t);
     if (!r) return r.status();
     counts[t.name] = r->size();
@@ -1519,9 +1520,19 @@ Result<std::int64_t> Store::record_ownership(const std::string& actor, const std
   auto p = prepare(ev);
   if (!p) return R(p.status());
   return impl_->write<std::int64_t>([&](db::Connection& c) -> R {
-    auto audit_id = impl_->append_one(c, p.value());
+    auto head = impl_->lock_head(c);
+    if (!head) return R(head.status());
+    // Each row as it will be stored, bound into the record that writes it (row_bindings.h).
+    const std::string now = now_utc(), next_id = std::to_string(head->last_id + 1);
+    std::vector<bindings::Binding> bound;
+    for (const auto& r : rows) {
+      const std::string key = r.party_key + "|" + r.owner_key;
+      bound.push_back({bindings::kOwnership.name, key,
+                       bindings::row_hash(bindings::kOwnership.name,
+                                          {key, r.party, r.owner, r.percent, r.source, r.as_of, now, actor, next_id})});
+    }
+    auto audit_id = impl_->append_one(c, head.value(), p.value(), bound);
     if (!audit_id) return audit_id;
-    const std::string now = now_utc();
     for (const auto& r : rows) {
       const db::Param percent = r.percent ? db::Param(*r.percent) : db::Param(nullptr);
       const db::Param as_of = r.as_of ? db::Param(*r.as_of) : db::Param(nullptr);

@@ -64,6 +64,7 @@ std::string describe_row(const std::string& table, const std::string& key) {
   if (table == bindings::kRuleVersions.name) return "rule version row " + key;
   if (table == bindings::kListSnapshots.name) return "list snapshot " + key;
   if (table == bindings::kProducts.name) return "product " + key;
+  if (table == bindings::kOwnership.name) return "ownership row " + key;
   return table + " row " + key;
 }
 
@@ -278,6 +279,7 @@ class Verifier {
 
   Status check_tables() {
     for (const bindings::Table& t : bindings::kKeyedTables) {
+      if (t.since_schema > schema_) continue;  // not created yet in this store
       auto rows = bindings::table_rows(c_, t);
       if (!rows) return rows.status();
       auto& bound = latest_[t.name];

@@ -190,6 +190,29 @@ TEST_P(BindingsTest, ScenarioRuleVersionSnapshotPartiesAndProductEditsAreNamed) 
   }
 }
 
+// An ownership row decides whether a party is covered by the Affiliates rule (50% owned by listed
+// parties): lowering a share in the database would clear a covered party, so the edit must be named.
+TEST_P(BindingsTest, OwnershipShareLoweredInTheDatabaseIsNamed) {
+  OwnershipRow row;
+  row.party_key = "acme trading";
+  row.owner_key = "listed parent";
+  row.party = "Acme Trading";
+  row.owner = "Listed Parent";
+  row.percent = "60";
+  row.source = "registry extract";
+  auto audit = store_->record_ownership("k-admin", {row});
+  ASSERT_TRUE(audit) << audit.message();
+  EXPECT_TRUE(verify().ok);
+  sql("UPDATE ownership SET percent = '10' WHERE party_key = 'acme trading'");
+  ASSERT_EQ(store_->ownership().value().front().percent, "10");  // the edit works...
+  const VerifyReport rep = verify();                             // ...and is named
+  EXPECT_FALSE(rep.ok);
+  const RowProblem* p = problem_for(rep, "ownership", "acme trading|listed parent");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->audit_id, audit.value());
+  EXPECT_NE(p->problem.find("edited outside the store"), std::string::npos) << p->problem;
+}
+
 TEST_P(BindingsTest, DecisionRowDeletedOrInsertedIsNamed) {
   fill();
   sql("DELETE FROM decisions WHERE id = 1");
@@ -286,7 +309,7 @@ TEST_P(LegacyStoreTest, MigrationBindsTheExistingRowsAndVerifySaysWhatItCannotCh
   const std::string spec = legacy_spec();
   auto st = Store::open(spec);
   ASSERT_TRUE(st) << st.message();
-  EXPECT_EQ(st.value()->schema_version().value(), 3);
+  EXPECT_EQ(st.value()->schema_version().value(), 4);
   // Record 5, written by the migration, binds what records 1-4 wrote.
   auto rec = st.value()->audit_records(5, 1).value();
   ASSERT_EQ(rec.size(), 1u);
