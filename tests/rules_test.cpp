@@ -231,13 +231,23 @@ TEST(RulesLoader, MissingDirectoryIsAClearError) {
 // the Macau date per the Trade Practitioner report (effective 17 Jan 2023).
 TEST(RulesRepository, VersionsAndEffectiveDates) {
   const auto reg = test::registry();
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"2022-10-07", "87 FR 62186"}, {"2023-01-17", "88 FR 2821"},  {"2023-11-17", "88 FR 73458"},
-      {"2024-03-15", "89 FR 18780"}, {"2024-04-04", "89 FR 23876"}, {"2024-05-30", "89 FR 40369"},
-      {"2024-12-02", "89 FR 96790"}, {"2025-01-13", "90 FR 4544"},  {"2025-01-16", "90 FR 5298"},
-      {"2025-09-02", "90 FR 42315"}, {"2025-09-29", "90 FR 47201"}, {"2025-11-07", ""},
-      {"2025-11-10", "90 FR 50857"}, {"2026-01-15", "91 FR 1684"},  {"2026-02-03", ""},
-      {"2026-07-10", "91 FR 43034"}, {"2026-11-10", ""}};
+  const std::vector<std::pair<std::string, std::string>> expected = {{"2022-10-07", "87 FR 62186"},
+                                                                     {"2023-01-17", "88 FR 2821"},
+                                                                     {"2023-11-17", "88 FR 73458"},
+                                                                     {"2024-03-15", "89 FR 18780"},
+                                                                     {"2024-04-04", "89 FR 23876"},
+                                                                     {"2024-05-30", "89 FR 40369"},
+                                                                     {"2024-12-02", "89 FR 96790"},
+                                                                     {"2025-01-13", "90 FR 4544"},
+                                                                     {"2025-01-16", "90 FR 5298"},
+                                                                     {"2025-09-02", "90 FR 42315"},
+                                                                     {"2025-09-29", "90 FR 47201"},
+                                                                     {"2025-11-07", ""},
+                                                                     {"2025-11-10", "90 FR 50857"},
+                                                                     {"2026-01-15", "91 FR 1684"},
+                                                                     {"2026-02-03", ""},
+                                                                     {"2026-07-10", "91 FR 43034"},
+                                                                     {"2026-11-10", ""}};
   ASSERT_EQ(reg->versions().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& v = reg->versions()[i]->version;
@@ -267,7 +277,7 @@ TEST(RulesRepository, VersionInForceDayBeforeAndDayOf) {
 
 // The Affiliates rule's three periods (90 FR 47201 effective 2025-09-29; stayed by 90 FR 50857 from
 // 2025-11-10 "until November 9, 2026"; back from 2026-11-10 absent an extension), as data, with the
-// extends chain through the new versions.
+// extends chain through the new versions (2025-11-07, Cambodia out of D:5, sits between the first two).
 TEST(RulesRepository, AffiliatesRulePeriods) {
   const auto reg = test::registry();
   auto on = [&](int y, unsigned m, unsigned d) { return reg->in_force(Date::from_ymd(y, m, d)); };
@@ -281,7 +291,8 @@ TEST(RulesRepository, AffiliatesRulePeriods) {
     EXPECT_EQ(rs->license.affiliates->threshold_percent, 50);
     EXPECT_EQ(rs->license.affiliates->lists, (std::vector<std::string>{"bis-entity-list", "bis-meu"}));
   }
-  EXPECT_EQ(reg->version("2025-11-10")->version.extends, "2025-09-29");
+  EXPECT_EQ(reg->version("2025-11-07")->version.extends, "2025-09-29");
+  EXPECT_EQ(reg->version("2025-11-10")->version.extends, "2025-11-07");
   EXPECT_EQ(reg->version("2026-01-15")->version.extends, "2025-11-10");
   EXPECT_EQ(reg->version("2026-11-10")->version.extends, "2026-07-10");
   EXPECT_EQ(reg->version("2026-11-10")->version.fr_doc, "2025-19846");

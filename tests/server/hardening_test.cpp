@@ -434,7 +434,9 @@ TEST_P(Hardening, PipelinedRequestsAreAnsweredInOrder) {
   const std::string dir = test::temp_dir();
   const std::string key = make_key(spec(), store::Role::analyst);
   ServerProcess server;
-  ASSERT_TRUE(server.start(dir, spec())) << server.err();
+  // With a party list, so that the decision to Germany is a determined "no licence" (without one the
+  // parties are not screened and license_required is null).
+  ASSERT_TRUE(server.start(dir, spec(), {"--lists", test::source_path("data/sample-parties.json")})) << server.err();
   json china = json::parse(kOrderDe);
   china["order_id"] = "PO-1002";
   china["ship_to"] = "CN";
