@@ -148,7 +148,8 @@ TEST_P(BindingsTest, RoleRaisedInTheDatabaseIsNamed) {
 TEST_P(BindingsTest, RevocationUndoneInTheDatabaseIsNamed) {
   fill();
   sql("UPDATE api_keys SET revoked = NULL WHERE id = '" + key_id_ + "'");
-  const RowProblem* p = problem_for(verify(), "api_keys", key_id_);
+  const VerifyReport rep = verify();  // kept: problem_for points into it
+  const RowProblem* p = problem_for(rep, "api_keys", key_id_);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->audit_id, 4);  // the key.revoke record bound the revoked row
 }
