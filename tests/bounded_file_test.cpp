@@ -137,7 +137,7 @@ TEST(BoundedFileCli, EveryReaderStopsAtItsLimitOnAnEndlessDevice) {
        "/dev/zero: larger than the list file limit of 64 MiB (67108864 bytes)"},
       {"screen --lists /dev/zero Huawei" + rules,
        "/dev/zero: larger than the list file limit of 64 MiB (67108864 bytes)"},
-      {"screen --batch /dev/zero" + rules,
+      {"screen --lists " + test::source_path("data/sample-parties.json") + " --batch /dev/zero" + rules,
        "/dev/zero: larger than the party batch file limit of 256 MiB (268435456 bytes)"},
       {"screen --compare /dev/zero" + rules,
        "/dev/zero: larger than the name-pair file limit of 256 MiB (268435456 bytes)"},

@@ -99,7 +99,14 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     std::cerr << "chipgate: --terms: " << terms.message() << "\n";
     return kExitFatal;
   }
-  // The bundled sample party list (as `decide` uses it), when --lists is not given.
+  // A name or batch screened against no list would come out "no match" for every party: without
+  // --lists that answer would rest silently on the seven-entry sample, so it is refused. --compare
+  // scores name pairs and reads no list entry; it keeps the bundled sample as its screener's list.
+  if (o.lists.empty() && o.compare.empty()) {
+    std::cerr << "chipgate screen: no restricted-party list given: pass --lists FILE|FOLDER (repeatable; the "
+                 "published lists, or the bundled demo list data/sample-parties.json)\n";
+    return kExitFatal;
+  }
   const auto lists =
       o.lists.empty()
           ? std::vector<std::string>{bundled_data_file(find_rules_dir(o.rules_dir, argv0), "sample-parties.json")}
@@ -297,7 +304,7 @@ void add_screen_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_option("name", o.name, "The party name to screen (any script; Chinese is transliterated to pinyin)");
   cmd->add_option("--lists", o.lists,
                   "List file or folder (BIS/nsfreg JSON, OFAC SDN JSON/CSV/legacy, trade.gov CSL CSV, snapshot); "
-                  "repeatable (default: data/sample-parties.json)")
+                  "repeatable; required to screen a NAME or --batch (the demo list: data/sample-parties.json)")
       ->allow_extra_args(false);  // one path per --lists, so that a NAME may follow
   cmd->add_option("--batch", o.batch, "CSV (header id,name[,country][,address]) or JSON Lines of parties");
   cmd->add_option("--since", o.since,

@@ -83,10 +83,16 @@ TEST(ScreenCli, SingleNameReadableAndJson) {
   ASSERT_EQ(j.exit_code, 0) << j.err;
   auto doc = nlohmann::json::parse(j.out);
   EXPECT_EQ(doc["match"], false);
-  // Without --lists: the bundled data/sample-parties.json.
+  // Without --lists nothing is screened against a silent default: the name is refused (exit 2) with
+  // what to pass; the bundled demo list is used only when named.
   auto d = test::run_cli("screen 'Huawei Technologies' --format json");
-  ASSERT_EQ(d.exit_code, 0) << d.err;
-  EXPECT_EQ(nlohmann::json::parse(d.out)["match"], true);
+  EXPECT_EQ(d.exit_code, 2) << d.out;
+  EXPECT_TRUE(d.out.empty()) << d.out;
+  EXPECT_NE(d.err.find("no restricted-party list given: pass --lists"), std::string::npos) << d.err;
+  auto sample = test::run_cli("screen --lists " + test::source_path("data/sample-parties.json") +
+                              " 'Huawei Technologies' --format json");
+  ASSERT_EQ(sample.exit_code, 0) << sample.err;
+  EXPECT_EQ(nlohmann::json::parse(sample.out)["match"], true);
 }
 
 TEST(ScreenCli, BadInputAndBadLists) {
