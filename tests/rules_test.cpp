@@ -289,7 +289,8 @@ TEST(RulesRepository, AffiliatesRulePeriods) {
     ASSERT_TRUE(rs->license.affiliates.has_value()) << rs->version.id;
     EXPECT_EQ(rs->license.affiliates->in_force, in_force) << rs->version.id;
     EXPECT_EQ(rs->license.affiliates->threshold_percent, 50);
-    EXPECT_EQ(rs->license.affiliates->lists, (std::vector<std::string>{"bis-entity-list", "bis-meu"}));
+    EXPECT_EQ(rs->license.affiliates->lists,
+              (std::vector<std::string>{"bis-entity-list", "bis-meu", "csl-el", "csl-meu"}));
   }
   EXPECT_EQ(reg->version("2025-11-07")->version.extends, "2025-09-29");
   EXPECT_EQ(reg->version("2025-11-10")->version.extends, "2025-11-07");

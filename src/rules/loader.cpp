@@ -633,10 +633,14 @@ Result<double> get_number(const toml::table& t, const std::string& path, std::st
 Status compile_party_provisions(const toml::table& lt, LicenseRules& lic) {
   auto s = each_table(lt, "license", "party_lists",
                       [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-                        if (auto k = check_keys(t, p, {"citation", "text", "replace", "removed"}); !k) return k;
+                        if (auto k = check_keys(t, p, {"citation", "text", "published_as", "replace", "removed"}); !k)
+                          return k;
                         PartyListRule r;
                         r.list = id;
                         r.source = source_of(t);
+                        auto ids = get_string_array(t, p, "published_as");
+                        if (!ids) return ids.status();
+                        r.published_as = std::move(ids).value();
                         for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
                           auto v = get_string(t, p, key, true);
                           if (!v) return v.status();

@@ -119,7 +119,8 @@ bool LicenseRules::matches(const PlaceSelector& sel, const std::string& country)
 
 const PartyListRule* LicenseRules::party_list(const std::string& list) const {
   for (const auto& p : party_lists)
-    if (p.list == list) return &p;
+    if (p.list == list || std::find(p.published_as.begin(), p.published_as.end(), list) != p.published_as.end())
+      return &p;
   return nullptr;
 }
 

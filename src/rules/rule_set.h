@@ -235,6 +235,9 @@ struct PartyListRule {
   std::string citation;
   std::string text;
   SourceRef source;
+  // The same list as other publications label it ("csl-el": the trade.gov Consolidated Screening
+  // List's Entity List rows): a hit on any of these ids is a hit on this list.
+  std::vector<std::string> published_as{};
 };
 
 // The Affiliates rule (90 FR 47201): an entity owned `threshold_percent` or more, directly or
