@@ -143,18 +143,28 @@ trap - EXIT
 fi
 
 chip_line=""
+chip_load=""
 if [ -n "$chipgate" ]; then
+  # Like for like with pg_trgm's single backend: one screening thread. The whole batch, then the same
+  # command on a single query (list load + index build + one query), so that the time spent on the
+  # queries alone is the difference, as pg_trgm's per-query times exclude its table load and index.
+  chip_lists=(--lists "$lists_dir/bis-and-others_nsfreg" --lists "$lists_dir/ofac-sdn_kindrat86/ofac-sdn.json"
+    --lists "$lists_dir/ofac_watchman-testdata/cons_prim.csv" --lists "$lists_dir/ofac_watchman-testdata/cons_alt.csv")
   cstart=$(date +%s.%N)
-  "$chipgate" screen --lists "$lists_dir/bis-and-others_nsfreg" --lists "$lists_dir/ofac-sdn_kindrat86/ofac-sdn.json" \
-    --lists "$lists_dir/ofac_watchman-testdata/cons_prim.csv" --lists "$lists_dir/ofac_watchman-testdata/cons_alt.csv" \
-    --batch "$out/queries.csv" --format jsonl >"$out/chipgate_results.jsonl" 2>"$out/chipgate.stderr" || true
+  "$chipgate" screen "${chip_lists[@]}" --threads 1 --batch "$out/queries.csv" --format jsonl \
+    >"$out/chipgate_results.jsonl" 2>"$out/chipgate.stderr" || true
   cend=$(date +%s.%N)
   chip_line=$(python3 -c "print(f'{$cend - $cstart:.2f}')")
+  head -2 "$out/queries.csv" >"$out/one_query.csv"
+  lstart=$(date +%s.%N)
+  "$chipgate" screen "${chip_lists[@]}" --threads 1 --batch "$out/one_query.csv" --format jsonl >/dev/null 2>&1 || true
+  lend=$(date +%s.%N)
+  chip_load=$(python3 -c "print(f'{$lend - $lstart:.2f}')")
 fi
 
-python3 - "$out" "$thresholds" "$index_ms" "$pg_wall" "$chip_line" "$root" <<'PY'
+python3 - "$out" "$thresholds" "$index_ms" "$pg_wall" "$chip_line" "$root" "$chip_load" <<'PY'
 import csv, json, subprocess, sys
-out, thresholds, index_ms, pg_wall, chip_wall, root = sys.argv[1:7]
+out, thresholds, index_ms, pg_wall, chip_wall, root, chip_load = sys.argv[1:8]
 sys.path.insert(0, f"{root}/eval")
 sys.dont_write_bytecode = True
 import evallib, score
@@ -184,7 +194,12 @@ w(f"pg_trgm: {n} queries, GIN index build {index_ms} ms, per query (server-side,
   f"p50 {float(p50):.3f} ms, p99 {float(p99):.3f} ms, mean {float(avg):.3f} ms; whole run {pg_wall} s wall "
   f"(similarity_threshold {min(float(x) for x in thresholds.split())}, top 5).\n")
 if chip_wall:
-    w(f"chipgate: `chipgate screen --batch` on the same queries, {chip_wall} s wall including list load and index build.\n")
+    w(f"chipgate: `chipgate screen --batch --threads 1` on the same queries, {chip_wall} s wall including list load "
+      f"and index build ({chip_load} s for the load, index and one query).\n")
+    per_query = (float(chip_wall) - float(chip_load)) * 1000 / max(1, len(labels) - 1)
+    w(f"\nLike for like (one thread each, query time only, mean per query): pg_trgm {float(avg):.3f} ms "
+      f"(sum of server-side times / {n}), chipgate {per_query:.3f} ms ((batch wall - load wall) / "
+      f"{len(labels) - 1}); ratio {float(avg) / per_query if per_query > 0 else float('nan'):.1f}x.\n")
 w("\n| engine | threshold | recall | recall (right entry) | precision | F1 | FP rate (all decoys) |\n|---|---:|---:|---:|---:|---:|---:|\n")
 for name, t, rep in rows + ([chip] if chip else []):
     w(f"| {name} | {t:.2f} | {rep['recall']:.4f} | {rep['recall_right_entry']:.4f} | {rep['precision']:.4f} | "

@@ -5,7 +5,9 @@
 #   scripts/with-postgres.sh bench/server_wrk.sh    the same on a throwaway PostgreSQL 15 (DB=$CHIPGATE_TEST_PG)
 #
 # Settings (environment): DURATION (20s), CONNECTIONS (32), THREADS (2, wrk), SERVER_THREADS (32),
-# DB (a store spec; default a fresh SQLite file, or $CHIPGATE_TEST_PG when set).
+# DB (a store spec; default a fresh SQLite file, or $CHIPGATE_TEST_PG when set), LISTS (the party
+# lists the server screens against, space-separated; default the real BIS lists and the OFAC SDN of
+# ../shared/data/lists, as a deployment would load them: without lists nothing is screened).
 # Each run prints wrk's report and one line "RESULT requests=... rps=... p99_ms=... non2xx=... socket_errors=...".
 # Figures and the commands that produced them: BENCHMARKS.md, "Service and records (issue 5)".
 set -euo pipefail
@@ -34,6 +36,13 @@ cleanup() {
 trap cleanup EXIT
 
 db=${DB:-${CHIPGATE_TEST_PG:-sqlite:$work/chipgate.db}}
+shared_lists=../shared/data/lists
+lists=${LISTS:-$shared_lists/bis-and-others_nsfreg $shared_lists/ofac-sdn_kindrat86/ofac-sdn.json}
+list_flags=()
+for l in $lists; do
+  [ -e "$l" ] || { echo "list $l not found (set LISTS)" >&2; exit 2; }
+  list_flags+=(--lists "$l")
+done
 backend=sqlite
 case "$db" in postgres*) backend=postgresql ;; esac
 
@@ -51,9 +60,10 @@ JSON
 
 start_server() {  # extra serve flags...
   rm -f "$work/port"
-  "$cli" serve --port 0 --port-file "$work/port" --db "$db" --threads "$server_threads" "$@" 2>"$work/serve.err" &
+  "$cli" serve --port 0 --port-file "$work/port" --db "$db" --threads "$server_threads" "${list_flags[@]}" "$@" \
+    2>"$work/serve.err" &
   server_pid=$!
-  for _ in $(seq 600); do
+  for _ in $(seq 1200); do  # up to 120 s: the real lists load and index first
     [ -s "$work/port" ] && curl -sf "http://127.0.0.1:$(cat "$work/port")/healthz" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
