@@ -6,6 +6,7 @@
 # Cases (LIST is comma-separated; default all):
 #   db-removed      SQLite files removed while clients post decisions: nothing acknowledged after it
 #   disk-full       SQLite on a 256 MB tmpfs filled up: decisions 503, /readyz 503, ready again when freed
+#                   (the filler removed and the tmpfs grown to 1 GB)
 #   readonly-file   the database file made read-only under a server running as nobody: /readyz 503
 #   readonly-dir    the database's directory made read-only while serving
 #   sigkill         SIGKILL under load (SQLite, and PostgreSQL when available)
@@ -193,7 +194,10 @@ case_disk_full() {
   sleep "$seconds"
   sleep 1.1
   full=$(ready_status)
+  # Free space two ways: the filler goes, and the tmpfs grows. A long load can fill the disk with
+  # decisions before the filler is written (the filler is then empty and removing it frees nothing).
   rm -f "$dir/disk/filler"
+  mount -o remount,size=1g "$dir/disk"
   sleep 2
   freed=$(ready_status)
   sleep "$seconds"
