@@ -36,9 +36,12 @@ done <fuzz/targets.txt
 run_one() {
   local name=$1 rc=0
   mkdir -p "$out/corpus/$name"
-  build-fuzz/fuzz/"${name}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/$name-" "$out/corpus/$name" "fuzz/seeds/${seeds_of[$name]}" \
-    >"$out/logs/$name.log" 2>&1 || rc=$?
+  # The time keyword's report (user+system CPU seconds) goes to NAME.cpu: the campaign is counted in
+  # CPU-minutes, and a busy machine gives a target less CPU than its wall time.
+  local TIMEFORMAT='%U %S'
+  { time build-fuzz/fuzz/"${name}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" "$out/corpus/$name" \
+    "fuzz/seeds/${seeds_of[$name]}" >"$out/logs/$name.log" 2>&1 || rc=$?; } 2>"$out/logs/$name.cpu"
   echo "$rc" >"$out/logs/$name.rc"
 }
 
@@ -63,8 +66,10 @@ failed=0
 {
   echo "Fuzz campaign, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), $minutes min per target"
   echo
-  echo "| target | result | runs | exec/s | corpus files | coverage (cov) | artifacts |"
-  echo "|---|---|---:|---:|---:|---:|---|"
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $jobs targets at a time"
+  echo
+  echo "| target | result | CPU min | runs | exec/s | corpus files | coverage (cov) | artifacts |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|"
   for name in "${names[@]}"; do
     rc=$(cat "$out/logs/$name.rc")
     log="$out/logs/$name.log"
@@ -78,7 +83,8 @@ failed=0
       result="FAILED (exit $rc)"
       failed=1
     fi
-    echo "| ${name}_fuzz | $result | ${runs:-?} | ${eps:-?} | $files | ${cov:-?} | ${arts:--} |"
+    cpu=$(awk '{printf "%.1f", ($1 + $2) / 60}' "$out/logs/$name.cpu" 2>/dev/null || true)
+    echo "| ${name}_fuzz | $result | ${cpu:-?} | ${runs:-?} | ${eps:-?} | $files | ${cov:-?} | ${arts:--} |"
   done
 } >"$out/summary.md"  # a group, not a pipe: $failed must be set in this shell
 cat "$out/summary.md"
