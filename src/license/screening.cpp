@@ -7,6 +7,7 @@
 #include "core/bounded_file.h"
 #include "core/sha256.h"
 #include "io/catalog.h"
+#include "io/list_text.h"
 
 namespace chipgate::license {
 
@@ -79,8 +80,8 @@ Result<std::unique_ptr<ExactAliasScreener>> ExactAliasScreener::load_texts(
       entry.hit.country = e.value("country", nlohmann::json()).is_string() ? e["country"].get<std::string>() : "";
       entry.hit.federal_register =
           e.value("federal_register", nlohmann::json()).is_string() ? e["federal_register"].get<std::string>() : "";
-      entry.hit.license_requirement =
-          e.value("notes", nlohmann::json()).is_string() ? e["notes"].get<std::string>() : "";
+      entry.hit.license_requirement = io::nsfreg_license_requirement(
+          list, e.value("notes", nlohmann::json()).is_string() ? e["notes"].get<std::string>() : "");
       entry.hit.fdp = entry.hit.license_requirement.find("734.9(e)") != std::string::npos;
       entry.names.push_back(entry.hit.name);
       if (e.contains("aliases") && e["aliases"].is_array())

@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "io/catalog.h"
 #include "io/csv.h"
+#include "io/list_text.h"
 
 namespace chipgate::screen {
 
@@ -129,10 +130,13 @@ struct Loader {
       if (auto c = json_string(e, "country"); !c.empty()) entry.countries.push_back(c);
       if (auto a = json_string(e, "address"); !a.empty()) entry.addresses.push_back(a);
       entry.federal_register = json_string(e, "federal_register");
-      entry.license_requirement = json_string(e, "notes");
+      const std::string notes = json_string(e, "notes");
+      entry.license_requirement = io::nsfreg_license_requirement(list, notes);
       entry.fdp = entry.license_requirement.find("734.9(e)") != std::string::npos;
       entry.start_date = json_string(e, "effective_date");
       entry.remarks = json_string(e, "status");
+      if (entry.license_requirement.empty() && !notes.empty())  // another list's notes: a remark
+        entry.remarks += (entry.remarks.empty() ? "" : "; ") + notes;
       entry.source = path;
       entry.line = k;
       snap.entries.push_back(std::move(entry));

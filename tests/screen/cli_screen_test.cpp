@@ -48,8 +48,8 @@ TEST(ScreenCli, BatchJsonlFollowsTheContract) {
   const auto& hit = v[0]["hits"][0];
   for (const char* key : {"list", "entry_id", "name", "matched_name", "score", "ofac_score", "explanation"})
     EXPECT_TRUE(hit.contains(key)) << key;
-  EXPECT_EQ(hit["list"], "test-entity-list");
-  EXPECT_EQ(hit["entry_id"], "test-entity-list:1");
+  EXPECT_EQ(hit["list"], "bis-entity-list");
+  EXPECT_EQ(hit["entry_id"], "bis-entity-list:1");
   EXPECT_EQ(hit["name"], "Huawei Technologies Co., Ltd.");
   EXPECT_GE(hit["score"].get<double>(), 0.8);
   EXPECT_LE(hit["score"].get<double>(), 1.0);
@@ -114,9 +114,9 @@ TEST(ScreenCli, ListsImportRefusesASharpDropUnlessForced) {
   // The fixtures carry bad rows (reported, exit 1), the rest is stored.
   ASSERT_EQ(first.exit_code, 1) << first.err;
   auto manifest = nlohmann::json::parse(first.out);
-  EXPECT_EQ(manifest["counts"]["test-entity-list"], 4);
+  EXPECT_EQ(manifest["counts"]["bis-entity-list"], 4);
   EXPECT_EQ(manifest["counts"]["ofac-sdn"], 3);
-  // The next import lacks the Entity List fixture: test-entity-list 4 -> 0. The default policy
+  // The next import lacks the Entity List fixture: bis-entity-list 4 -> 0. The default policy
   // (terms.toml) does not check sources under 20 rows, so use a terms file with a lower floor.
   std::string terms = test::source_path("data/screening/terms.toml");
   std::ifstream in(terms);
@@ -131,7 +131,7 @@ TEST(ScreenCli, ListsImportRefusesASharpDropUnlessForced) {
   auto refused =
       test::run_cli("lists import " + fixture("ofac") + " --snapshots " + snaps + " --terms " + dir + "/terms.toml");
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_NE(refused.err.find("test-entity-list: 4 -> 0 rows (-100.0%)"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("bis-entity-list: 4 -> 0 rows (-100.0%)"), std::string::npos) << refused.err;
   auto shown = test::run_cli("lists show --snapshots " + snaps);
   ASSERT_EQ(shown.exit_code, 0);
   EXPECT_EQ(nlohmann::json::parse(shown.out)["id"], manifest["id"]);  // still the first snapshot

@@ -26,14 +26,14 @@ TEST(ScreenLists, NsfregJsonEntriesAliasesFdpAndABadRowSkipped) {
   ASSERT_TRUE(s) << s.message();
   // 5 entities in the file, the third has no "name": 4 imported, one issue naming entities[2].
   EXPECT_EQ(s->entries.size(), 4u);
-  EXPECT_EQ(s->counts.at("test-entity-list"), 4u);
+  EXPECT_EQ(s->counts.at("bis-entity-list"), 4u);
   ASSERT_EQ(s->issues.size(), 1u);
   EXPECT_EQ(s->issues[0].line, 3u);
   EXPECT_NE(s->issues[0].to_string().find("entities[2]: missing name"), std::string::npos);
   const ListEntry* huawei = find(s.value(), "Huawei Technologies Co., Ltd.");
   ASSERT_NE(huawei, nullptr);
-  EXPECT_EQ(huawei->list, "test-entity-list");
-  EXPECT_EQ(huawei->entry_id, "test-entity-list:1");
+  EXPECT_EQ(huawei->list, "bis-entity-list");
+  EXPECT_EQ(huawei->entry_id, "bis-entity-list:1");
   ASSERT_EQ(huawei->aliases.size(), 1u);
   EXPECT_EQ(huawei->aliases[0], "Huawei Technology");
   EXPECT_EQ(huawei->countries, std::vector<std::string>{"China"});
@@ -42,7 +42,37 @@ TEST(ScreenLists, NsfregJsonEntriesAliasesFdpAndABadRowSkipped) {
   const ListEntry* haige = find(s.value(), "Guangzhou Haige Communication Group Co., Ltd.");
   ASSERT_NE(haige, nullptr);
   EXPECT_FALSE(haige->fdp);
+  // On the Entity List the notes are the "License requirement" column, quoted as written.
   EXPECT_EQ(haige->license_requirement, "For all items subject to the EAR. (See § 744.21)");
+}
+
+// The published Entity List's "License requirement" column, e.g. "For all items subject to the EAR,
+// see §§ 734.9(e)¹ and 744.11 of the EAR²" (15 CFR part 744, Supp. No. 4), reaches the nsfreg file with
+// its footnote superscripts flattened to bare digits. A decision quotes that text, so the markers go;
+// the digits that belong to the text stay ("supplement no. 7 to part 746", "EAR 99 items").
+TEST(ScreenLists, EntityListRequirementLosesFootnoteMarkersOtherListsNotesAreRemarks) {
+  const std::string dir = test::temp_dir() + "/footnotes";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/el.json") << R"({"list_id": "bis-entity-list", "entities": [
+    {"name": "Alpha Co", "notes": "For all items subject to the EAR, see §§ 734.9(e) 1 and 744.11 of the EAR 2"},
+    {"name": "Beta Co", "notes": "For all items subject to the EAR (See §§ 734.9(e)(2) and 744.11 of the EAR) 4"},
+    {"name": "Gamma Co", "notes": "For items on the CCL and EAR 99 items listed in supplement no. 7 to part 746 of the EAR"}]})";
+  std::ofstream(dir + "/1260h.json") << R"({"list_id": "dow-1260h", "entities": [
+    {"name": "Delta Co", "notes": "Delta Co is indirectly owned by a state-owned group"}]})";
+  auto s = load_lists({dir});
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_NE(find(s.value(), "Alpha Co"), nullptr);
+  EXPECT_EQ(find(s.value(), "Alpha Co")->license_requirement,
+            "For all items subject to the EAR, see §§ 734.9(e) and 744.11 of the EAR");
+  EXPECT_TRUE(find(s.value(), "Alpha Co")->fdp);
+  EXPECT_EQ(find(s.value(), "Beta Co")->license_requirement,
+            "For all items subject to the EAR (See §§ 734.9(e)(2) and 744.11 of the EAR)");
+  EXPECT_EQ(find(s.value(), "Gamma Co")->license_requirement,
+            "For items on the CCL and EAR 99 items listed in supplement no. 7 to part 746 of the EAR");
+  const ListEntry* delta = find(s.value(), "Delta Co");
+  ASSERT_NE(delta, nullptr);
+  EXPECT_EQ(delta->license_requirement, "");  // a 1260H note is no licence requirement
+  EXPECT_EQ(delta->remarks, "Delta Co is indirectly owned by a state-owned group");
 }
 
 TEST(ScreenLists, OfacLegacyCsvWithCrlfEofByteEmptyMarkersAndJoinedAltAdd) {
@@ -160,7 +190,7 @@ TEST(ScreenLists, StoredSnapshotsRefuseADropAndReloadToTheSameId) {
   finalise_snapshot(smaller);
   auto refused = store_snapshot(smaller, dir, DropPolicy{0.10, 2}, false);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.message().find("test-entity-list: 4 -> 2 rows (-50.0%)"), std::string::npos);
+  EXPECT_NE(refused.message().find("bis-entity-list: 4 -> 2 rows (-50.0%)"), std::string::npos);
   auto latest = stored_snapshot_path(dir, "latest");
   ASSERT_TRUE(latest);
   EXPECT_EQ(latest.value(), stored.value());
