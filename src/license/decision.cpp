@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "core/json_util.h"
 #include "license/party_screening.h"
@@ -285,8 +286,10 @@ Status validate_line(const OrderLine& line, const std::map<std::string, std::str
       const bool known = std::any_of(rs->license.end_uses.begin(), rs->license.end_uses.end(),
                                      [&](const rules::EndUseControl& e) { return e.code == code; });
       if (!known) {
+        std::set<std::string> codes;  // several controls may answer one code
+        for (const auto& e : rs->license.end_uses) codes.insert(e.code);
         std::string list;
-        for (const auto& e : rs->license.end_uses) list += (list.empty() ? "" : ", ") + e.code;
+        for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
         return Status::error("end_uses: unknown end-use code '" + code + "' (known: " + list + ")");
       }
     }
@@ -332,7 +335,9 @@ void apply_requirements(Step& x, bool& open) {
         : excluded_here
             ? "ship-to " + line.ship_to + " is in " + req.not_destinations.describe() +
                   ", where this requirement does not apply (the destination's own requirement does)"
-            : "ship-to " + line.ship_to + " not in " + req.destinations.describe() +
+            : "ship-to " + line.ship_to +
+                  (req.destinations.empty() ? " (this requirement names no ship-to destination)"
+                                            : " not in " + req.destinations.describe()) +
                   (req.headquarters.empty() ? ""
                                             : "; headquarters " + (hq.empty() ? std::string("not given") : hq) +
                                                   " not in " + req.headquarters.describe());

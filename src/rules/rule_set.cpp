@@ -42,18 +42,19 @@ bool ControlEntry::applies_to_kind(ItemKind kind) const {
 }
 
 std::string PlaceSelector::describe() const {
+  // Read inside a sentence ("ship-to DE not in D:1, D:4, D:5 (except A:5, A:6) or MO"), so no
+  // separator of its own may look like the end of a clause, and an empty set is said in words.
   if (anywhere) return "any destination";
-  std::string s;
-  for (const auto& g : groups) s += (s.empty() ? "" : ", ") + g;
-  if (!except_groups.empty()) {
-    s += " except";
-    for (std::size_t i = 0; i < except_groups.size(); ++i) s += (i ? ", " : " ") + except_groups[i];
-  }
-  for (const auto& c : countries) s += (s.empty() ? "" : "; ") + c;
-  if (!except_countries.empty()) {
-    s += "; not";
-    for (const auto& c : except_countries) s += " " + c;
-  }
+  const auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  std::string s = join(groups);
+  if (!except_groups.empty()) s += " (except " + join(except_groups) + ")";
+  if (!countries.empty()) s += (s.empty() ? "" : " or ") + join(countries);
+  if (s.empty()) s = "no destination";
+  if (!except_countries.empty()) s += " (never " + join(except_countries) + ")";
   return s;
 }
 

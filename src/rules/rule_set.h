@@ -97,7 +97,7 @@ struct PlaceSelector {
   std::vector<std::string> except_countries;  // never these, whatever their groups
   bool anywhere = false;
   bool empty() const { return !anywhere && groups.empty() && countries.empty(); }
-  std::string describe() const;  // "D:1, D:4, D:5 except A:5, A:6; MO"
+  std::string describe() const;  // "D:1, D:4, D:5 (except A:5, A:6) or MO"
 };
 
 // Which classified items a licence provision covers: entry ids ("3A090.a") and ".z" levels
@@ -199,7 +199,12 @@ struct LicenseException {
 // End-use controls (15 CFR 744.23, 744.21): a declared end use located in one of `destinations`
 // needs a licence for the items in `items`.
 struct EndUseControl {
-  std::string code;  // "supercomputer", "advanced_node_ic_production", "military"
+  // The table's key in the rule file ("military-russia-belarus"): what a version or scenario replaces.
+  std::string id;
+  // The end use an order line declares ("supercomputer", "advanced_node_ic_production", "military").
+  // Usually the id; several controls may answer one code when the text splits a control by country
+  // (744.21(a)(1) and (a)(2): different items and review policies for the same military end use).
+  std::string code;
   std::string citation;
   std::string text;
   PlaceSelector destinations;  // where the supercomputer / facility / military end use is located or destined

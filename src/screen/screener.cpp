@@ -729,17 +729,21 @@ DropPolicy drop_policy(const Terms& t) { return t.drop(); }
 std::string Explanation::text() const {
   std::string s = std::string(alias ? "alias" : "name") + " \"" + matched_name + "\"" +
                   (alias_source.empty() ? "" : " (" + alias_source + ")") + ": ";
-  std::string matched, unmatched;
+  // Unmatched tokens are said by side: a word of the screened name the listed name lacks, or a word
+  // of the listed name the screened name lacks (they weigh differently in the coverages below).
+  std::string matched, only_query, only_entry;
   for (const auto& p : pairs) {
     if (p.how == "unmatched") {
-      unmatched += (unmatched.empty() ? "" : " ") + (p.query.empty() ? p.entry : p.query + "?");
+      std::string& side = p.query.empty() ? only_entry : only_query;
+      side += (side.empty() ? "" : " ") + (p.query.empty() ? p.entry : p.query);
       continue;
     }
     matched += (matched.empty() ? "" : ", ") + p.query + (p.how == "exact" ? "=" : "~") + p.entry +
                (p.how == "exact" ? "" : " (" + p.how + " " + fmt(p.similarity) + ")");
   }
   s += matched.empty() ? "no token matched" : matched;
-  if (!unmatched.empty()) s += "; unmatched: " + unmatched;
+  if (!only_query.empty()) s += "; not in the listed name: " + only_query;
+  if (!only_entry.empty()) s += "; not in the screened name: " + only_entry;
   s += "; name score " + fmt(name_score) + " (query covered " + fmt(query_coverage) + ", name covered " +
        fmt(entry_coverage) + ")";
   if (!country_note.empty()) s += "; country: " + country_note;
