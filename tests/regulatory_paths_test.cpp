@@ -565,9 +565,16 @@ TEST(RegulatoryCitations, LicenceProvisionsCiteTheRegulationNotResearchNotes) {
     for (const auto& e : rs->license.exceptions) cites.emplace_back(e.id, e.citation);
     for (const auto& e : rs->license.end_uses) cites.emplace_back(e.code, e.citation + e.text);
     for (const auto& e : rs->license.embargoes) cites.emplace_back(e.id, e.citation + e.policy_citation);
+    // Country notes and the Affiliates rule's status are quoted in traces too.
+    for (const auto& [country, note] : rs->license.country_notes) cites.emplace_back(country, note);
+    if (rs->license.affiliates)
+      cites.emplace_back("affiliates", rs->license.affiliates->citation + rs->license.affiliates->text +
+                                           rs->license.affiliates->status);
     for (const auto& [id, text] : cites) {
       EXPECT_EQ(text.find("regulations.md"), std::string::npos) << rs->version.id << " " << id << ": " << text;
       EXPECT_EQ(text.find("unverified"), std::string::npos) << rs->version.id << " " << id << ": " << text;
+      // The research notes' source marks: "[S]", "[S: Fenwick; ...]", "[S, quoted by ...]".
+      EXPECT_EQ(text.find("[S"), std::string::npos) << rs->version.id << " " << id << ": " << text;
     }
   }
   const auto title = [](const char* id) { return test::registry()->version(id)->version.title; };
@@ -576,7 +583,10 @@ TEST(RegulatoryCitations, LicenceProvisionsCiteTheRegulationNotResearchNotes) {
             "Administration Regulations");
   EXPECT_EQ(title("2024-05-30"), "Conforming and Clarifying Changes to the Export Administration Regulations (EAR)");
   EXPECT_EQ(title("2025-09-02"), "Relaxing Export Controls for Syria");
-  EXPECT_EQ(title("2026-02-03"), "Export Administration Regulations: Conforming Change for Cambodia");
+  // FR Doc 2026-02262, published 2026-02-04.
+  EXPECT_EQ(title("2026-02-03"), "Conforming Change to the Export Administration Regulations for Cambodia");
+  // FR Doc 2025-19822 (Department of State), published 2025-11-07.
+  EXPECT_EQ(title("2025-11-07").rfind("International Traffic in Arms Regulations: Changes to Section 126.1", 0), 0u);
   // The two provisions the text confirmed lost their marks: 742.6(b)(10)(ii) of April 2024 for the
   // D:1/D:4 approval, 744.23(a)(3)(i)(B) of December 2024 for the HBM headquarters requirement.
   const auto approval = std::find_if(test::registry()->version("2024-04-04")->license.review.begin(),
@@ -645,6 +655,39 @@ TEST(RegulatoryMilitary, MilitaryEndUseNeverComesOutNoLicence) {
   EXPECT_EQ(required(run(ni, small_ic())), "no");
   ni.date = day("2024-03-15");
   EXPECT_EQ(required(run(ni, small_ic())), "undetermined");
+}
+
+// 744.21(a)(2) (as amended to 89 FR 68543, eCFR): "you may not export, reexport, or transfer
+// (in-country) any item subject to the EAR ... to Belarus or Russia without a license if ... you have
+// 'knowledge' ... that the item is intended, entirely or in part, for a 'military end use' or 'military
+// end user'"; (e)(1): applications under (a)(2) "will be reviewed with a policy of denial". So an EAR99
+// chip, which 746.8 reaches only by HTS code (not encoded: "undetermined" without the end use), needs
+// a licence once a military end use in Russia or Belarus is declared; Supp. No. 2 does not matter there.
+TEST(RegulatoryMilitary, RussiaAndBelarusMilitaryEndUseCoversAnyItemWithPolicyOfDenial) {
+  for (const char* country : {"RU", "BY"}) {
+    SCOPED_TRACE(country);
+    auto line = order(country, "2026-11-25");
+    line.end_uses = {"military"};
+    const auto ear99 = run(line, small_ic("EAR99"));
+    EXPECT_EQ(required(ear99), "yes");
+    EXPECT_EQ(policy(ear99), "policy_of_denial");
+    EXPECT_TRUE(ear99.exceptions.empty());
+    EXPECT_NE(all_reasons(ear99).find("744.21(a)(2)"), std::string::npos) << all_reasons(ear99);
+    EXPECT_EQ(all_reasons(ear99).find("Supp. No. 2 to Part 744"), std::string::npos) << all_reasons(ear99);
+    // An unclassified chip: the end use alone settles it (any item), not "undetermined".
+    EXPECT_EQ(required(run(line, small_ic())), "yes");
+    // A 3A090 chip: (e)(3) policy of denial for a licence required for any reason.
+    EXPECT_EQ(policy(run(line, l40_like())), "policy_of_denial");
+    // The first version already has it (Russia from 2022-02-24, Belarus from 2022-03-02).
+    line.date = day("2022-10-07");
+    EXPECT_EQ(required(run(line, small_ic("EAR99"))), "yes");
+  }
+  // China stays under (a)(1): only the items of Supp. No. 2, a list of ECCNs (not encoded), so an EAR99
+  // chip is outside it and an unclassified one is open.
+  auto cn = order("CN", "2026-11-25");
+  cn.end_uses = {"military"};
+  EXPECT_EQ(required(run(cn, small_ic("EAR99"))), "no");
+  EXPECT_EQ(required(run(cn, small_ic())), "undetermined");
 }
 
 // ===== Through the CLI: the sample order book ====================================================

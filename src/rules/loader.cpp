@@ -558,17 +558,22 @@ Result<LicenseException> compile_exception(const std::string& id, const toml::ta
   return e;
 }
 
-Result<EndUseControl> compile_end_use(const std::string& code, const toml::table& t, const std::string& p,
+Result<EndUseControl> compile_end_use(const std::string& id, const toml::table& t, const std::string& p,
                                       const Countries& countries) {
   if (auto k = check_keys(t, p,
-                          {"citation", "text", "destinations", "items", "policy", "policy_for_any_licence",
+                          {"code", "citation", "text", "destinations", "items", "policy", "policy_for_any_licence",
                            "exceptions_allowed", "replace", "removed"});
       !k)
     return k;
   EndUseControl e;
-  e.code = code;
+  e.id = id;
+  e.code = id;
   e.source = source_of(t);
   if (auto s = read_strings(t, p, {{"citation", &e.citation, true}, {"text", &e.text, true}}); !s) return s;
+  if (t.get("code")) {
+    if (auto s = read_strings(t, p, {{"code", &e.code, true}}); !s) return s;
+    if (e.code.empty()) return fail(t, p, "'code' must name the declared end use it answers");
+  }
   if (auto s = read_places(t, p, countries, {{"destinations", &e.destinations}}); !s) return s;
   if (e.destinations.empty()) return fail(t, p, "needs 'destinations' (where the end use is located)");
   auto scope = compile_item_scope(t, p);
@@ -743,12 +748,13 @@ Status check_license_references(const LicenseRules& lic) {
          {&e.destinations, &e.headquarters, &e.not_headquarters, &e.notify_destinations, &e.notify_headquarters})
       if (auto c = check_groups(*sel, e.source, "license.exceptions." + e.id); !c) return c;
   for (const auto& e : lic.end_uses)
-    if (auto c = check_groups(e.destinations, e.source, "license.end_uses." + e.code); !c) return c;
+    if (auto c = check_groups(e.destinations, e.source, "license.end_uses." + e.id); !c) return c;
   for (const auto& e : lic.embargoes)
     if (auto c = check_groups(e.destinations, e.source, "license.embargoes." + e.id); !c) return c;
   auto provision_exists = [&](const std::string& id) {
     return std::any_of(lic.requirements.begin(), lic.requirements.end(), [&](const auto& r) { return r.id == id; }) ||
-           std::any_of(lic.end_uses.begin(), lic.end_uses.end(), [&](const auto& e) { return e.code == id; }) ||
+           std::any_of(lic.end_uses.begin(), lic.end_uses.end(),
+                       [&](const auto& e) { return e.code == id || e.id == id; }) ||
            std::any_of(lic.embargoes.begin(), lic.embargoes.end(), [&](const auto& e) { return e.id == id; });
   };
   for (const auto& r : lic.review)
