@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,32 @@ const json* step(const json& trace, const std::string& kind, const std::string& 
 
 // ---------------------------------------------------------------------------------------------
 // classify --catalog ... --format jsonl: the contract's objects
+
+// `chipgate --version` names the release, the build and every rule version and scenario the binary
+// loads by default, so that a saved answer can be tied to the engine and the rules that gave it.
+TEST(CliVersion, NamesReleaseBuildAndEveryBundledRuleVersion) {
+  const auto r = run_cli("--version");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("chipgate ") + CHIPGATE_VERSION + "\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nbuild: "), std::string::npos) << r.out;
+  const auto reg = test::registry();
+  EXPECT_NE(r.out.find("(" + std::to_string(reg->versions().size()) + " versions, " +
+                       std::to_string(reg->scenarios().size()) + " scenarios)"),
+            std::string::npos)
+      << r.out;
+  for (const auto& v : reg->versions())
+    EXPECT_NE(r.out.find("  " + v->version.id + "  effective " + v->version.effective.to_string()), std::string::npos)
+        << v->version.id;
+  for (const auto& s : reg->scenarios()) EXPECT_NE(r.out.find("  scenario " + s.name), std::string::npos) << s.name;
+  EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
+  // Rules that do not load are reported, and the version is still printed.
+  ::setenv("CHIPGATE_RULES", "/nonexistent/rules", 1);
+  const auto broken = run_cli("--version");
+  ::unsetenv("CHIPGATE_RULES");
+  EXPECT_EQ(broken.exit_code, 0) << broken.err;
+  EXPECT_EQ(broken.out.rfind(std::string("chipgate ") + CHIPGATE_VERSION, 0), 0u) << broken.out;
+  EXPECT_NE(broken.out.find("rules: /nonexistent/rules: cannot be loaded: "), std::string::npos) << broken.out;
+}
 
 TEST(CliClassify, JsonlContractOnASmallCatalog) {
   const auto path = write_catalog(small_catalog());

@@ -82,6 +82,37 @@ std::optional<std::shared_ptr<const license::OwnershipGraph>> load_ownership_or_
   return std::move(graph).value();
 }
 
+// `chipgate --version`: what a bug report or an audit file needs to say which engine answered: the
+// release, the build, and the rule versions and scenarios the binary finds by default.
+void print_version(const char* argv0) {
+  std::cout << "chipgate " << CHIPGATE_VERSION << "\n";
+#if defined(__clang__)
+  const std::string compiler = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  const std::string compiler = std::string("gcc ") + __VERSION__;
+#else
+  const std::string compiler = "unknown compiler";
+#endif
+  std::cout << "build: " << CHIPGATE_BUILD_TYPE << ", " << compiler << ", C++ " << __cplusplus
+#if defined(__SANITIZE_ADDRESS__)
+            << ", AddressSanitizer"
+#endif
+            << "\n";
+  const std::string dir = find_rules_dir("", argv0);
+  auto reg = rules::Registry::load(dir);
+  if (!reg) {
+    std::cout << "rules: " << dir << ": cannot be loaded: " << reg.message() << "\n";
+    return;
+  }
+  std::cout << "rules: " << dir << " (" << reg.value()->versions().size() << " versions, "
+            << reg.value()->scenarios().size() << " scenarios)\n";
+  for (const auto& v : reg.value()->versions())
+    std::cout << "  " << v->version.id << "  effective " << v->version.effective.to_string() << "  " << v->version.title
+              << "\n";
+  for (const auto& s : reg.value()->scenarios()) std::cout << "  scenario " << s.name << "  " << s.title << "\n";
+  std::cout << io::kDisclaimer << "\n";
+}
+
 }  // namespace chipgate::cli
 
 int main(int argc, char** argv) {
@@ -89,6 +120,14 @@ int main(int argc, char** argv) {
   CLI::App app{std::string("chipgate ") + CHIPGATE_VERSION +
                ": export-control engine for AI chips and HBM (ECCN 3A090/4A090).\n" + io::kDisclaimer};
   app.require_subcommand(1);
+  // Answered before any subcommand is required (CLI::Success ends parsing with exit 0).
+  app.add_flag_callback(
+      "--version",
+      [argv0 = argv[0]] {
+        cli::print_version(argv0);
+        throw CLI::Success();
+      },
+      "Print the version, the build and the bundled rule versions, and exit");
   int exit_code = cli::kExitOk;
   cli::add_classify_command(app, exit_code, argv[0]);
   cli::add_rules_command(app, exit_code, argv[0]);
