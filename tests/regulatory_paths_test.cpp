@@ -32,6 +32,7 @@
 #include "core/date.h"
 #include "io/decision_output.h"
 #include "license/decision.h"
+#include "license/screening.h"
 #include "license/shipment.h"
 #include "rules/registry.h"
 #include "rules/vocabulary.h"
@@ -688,6 +689,41 @@ TEST(RegulatoryMilitary, RussiaAndBelarusMilitaryEndUseCoversAnyItemWithPolicyOf
   cn.end_uses = {"military"};
   EXPECT_EQ(required(run(cn, small_ic("EAR99"))), "no");
   EXPECT_EQ(required(run(cn, small_ic())), "undetermined");
+}
+
+// 744.21(b) and Supp. No. 7 to Part 744: a party on the Military End-User List is a 'military end user'
+// for whom a licence is required for "items listed in supplement no. 2 to part 744", whatever end use
+// the exporter declares. Before, a chip of unknown or non-3A090 ECCN sold to an MEU-listed Chinese
+// entity came out "no licence". Supp. No. 2 (a list of ECCNs) is not encoded: an item with an ECCN
+// or none known is undetermined, an EAR99 item is outside it.
+TEST(RegulatoryMilitary, PartyOnTheMilitaryEndUserListNeverGivesNoLicenceForAnEccnItem) {
+  const auto screener =
+      ExactAliasScreener::load({test::shared_data("lists/bis-and-others_nsfreg/bis_meu.json")}).value();
+  auto decide_for = [&](const std::string& end_user, const Item& item) {
+    auto line = order("CN", "2026-11-25");
+    line.end_user = end_user;
+    line.end_user_country = "CN";
+    auto rs = test::registry()->resolve(*line.date, "").value();
+    DecideContext ctx;
+    ctx.screener = screener.get();
+    return decide(line, item, classify::classify(item, *line.date, rs), rs, ctx);
+  };
+  const std::string meu = "AECC Aviation Power Co. Ltd.";  // bis_meu.json, 85 FR 83799
+  const auto unknown = decide_for(meu, small_ic());
+  EXPECT_EQ(required(unknown), "undetermined");
+  EXPECT_NE(all_reasons(unknown).find("Military End-User List"), std::string::npos) << all_reasons(unknown);
+  EXPECT_NE(all_reasons(unknown).find("744.21(b)"), std::string::npos) << all_reasons(unknown);
+  EXPECT_NE(all_reasons(unknown).find("end user 'AECC Aviation Power Co. Ltd.' (bis-meu)"), std::string::npos)
+      << all_reasons(unknown);
+  EXPECT_EQ(required(decide_for(meu, small_ic("5A992"))), "undetermined");
+  EXPECT_EQ(required(decide_for(meu, small_ic("EAR99"))), "no");
+  // A 3A090 chip needs a licence anyway; the listing bars NAC (744.21(c): only GOV).
+  const auto b = decide_for(meu, datacenter_b());
+  EXPECT_EQ(required(b), "yes");
+  EXPECT_TRUE(b.exceptions.empty());
+  // The same line for a party on no list: the MEU control does not come in.
+  const auto other = decide_for("Example Trading Co.", small_ic("5A992"));
+  EXPECT_EQ(all_reasons(other).find("Military End-User List"), std::string::npos) << all_reasons(other);
 }
 
 // ===== Through the CLI: the sample order book ====================================================

@@ -177,6 +177,13 @@ std::string scope_why(classify::Tri r, const rules::ItemScope& scope, const Know
 
 }  // namespace
 
+// How a reason names the end-use control that gave it: the declared end use, or the listed party that
+// brought it in (744.21(b)).
+std::string end_use_label(const rules::EndUseControl& eu, const std::string& listed_party) {
+  if (!listed_party.empty()) return "Listed party (" + listed_party + "): ";
+  return "Declared end use '" + eu.code + "': ";
+}
+
 std::string Reason::text() const {
   switch (kind) {
     case Kind::kRequirement:
@@ -186,7 +193,7 @@ std::string Reason::text() const {
       return "Company-specific licence requirement (is-informed letter '" + letter->id + "' to " + letter->recipient +
              "): " + letter->text + " [" + letter->citation + "]";
     case Kind::kEndUse:
-      return "Declared end use '" + end_use->code + "': " + end_use->text + " [" + end_use->citation + "]";
+      return end_use_label(*end_use, detail) + end_use->text + " [" + end_use->citation + "]";
     case Kind::kEntityList:
       return party_list->text + " [" + party_list->citation + "]";
     case Kind::kUndeterminedItem:
@@ -196,7 +203,7 @@ std::string Reason::text() const {
       return embargo->text + " [" + embargo->citation + "]";
     case Kind::kUndeterminedScope: {
       const rules::ItemScope& scope = end_use ? end_use->items : embargo->items;
-      const std::string what = end_use ? "Declared end use '" + end_use->code + "': " + end_use->text : embargo->text;
+      const std::string what = end_use ? end_use_label(*end_use, detail) + end_use->text : embargo->text;
       const std::string unknown =
           scope.list_not_encoded.empty()
               ? "the item's ECCN outside 3A090/4A090 is not known to chipgate (give its base_eccn)"
@@ -240,9 +247,11 @@ std::string exception_barred_by(const Reason& r, const rules::LicenseException& 
            "]: licence exceptions that may overcome it: " + only(*r.requirement->exceptions_allowed);
   const rules::EndUseControl* eu = r.end_use;
   if (eu && !allowed(eu->exceptions_allowed))
-    return std::string(r.kind == Reason::Kind::kUndeterminedScope ? "barred if the end use's licence requirement "
-                                                                    "applies (item scope undetermined): "
-                                                                  : "barred by the declared end use: ") +
+    return std::string(r.kind == Reason::Kind::kUndeterminedScope
+                           ? "barred if the end use's licence requirement "
+                             "applies (item scope undetermined): "
+                           : (r.detail.empty() ? "barred by the declared end use: "
+                                               : "barred by the listed party's end-use control: ")) +
            eu->code + " [" + eu->citation + "]";
   const rules::Embargo* emb = r.embargo;
   if (emb &&
@@ -351,33 +360,55 @@ void apply_requirements(Step& x, bool& open) {
   }
 }
 
-// 3. Declared end uses (744.23, 744.21): a licence for the items in their scope when the end use is
-// located in one of their destinations. Returns the end uses whose policy reaches any licence.
+// One end-use control that applies to this line: a licence for the items in its scope when the end
+// use is located in one of its destinations. `because` names the listed party that brought it in
+// (empty: the end use was declared). Returns true when its policy reaches any licence (744.21(e)(3)).
+bool apply_end_use(Step& x, const rules::EndUseControl& eu, const std::string& because) {
+  const auto& line = x.line;
+  const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
+  const bool here = x.lic.matches(eu.destinations, line.ship_to) || x.lic.matches(eu.destinations, where);
+  const std::string why = because.empty() ? "end use" : because + " listed; end use";
+  if (!here) {
+    x.d.trace.push_back({TestedProvision::Kind::kEndUse, false, &eu,
+                         why + " location " + where + " not in " + eu.destinations.describe()});
+    return false;
+  }
+  const auto scope = in_scope(eu.items, x.item, x.eccns);
+  x.d.trace.push_back({TestedProvision::Kind::kEndUse, scope == classify::Tri::kTrue, &eu,
+                       why + " located in " + where + "; " + scope_why(scope, eu.items, x.eccns)});
+  if (scope != classify::Tri::kFalse) {
+    Reason r{scope == classify::Tri::kTrue ? Reason::Kind::kEndUse : Reason::Kind::kUndeterminedScope};
+    r.end_use = &eu;
+    r.detail = because;
+    x.d.reasons.push_back(r);
+    if (scope == classify::Tri::kUnknown) x.scope_open = true;
+  }
+  return eu.policy_for_any_licence;
+}
+
+// 3. Declared end uses (744.23, 744.21). Returns the end uses whose policy reaches any licence.
 std::vector<const rules::EndUseControl*> apply_end_uses(Step& x) {
   std::vector<const rules::EndUseControl*> any_licence;
-  const auto& line = x.line;
-  for (const auto& code : line.end_uses) {
-    for (const auto& eu : x.lic.end_uses) {
-      if (eu.code != code) continue;
-      const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
-      const bool here = x.lic.matches(eu.destinations, line.ship_to) || x.lic.matches(eu.destinations, where);
-      if (!here) {
-        x.d.trace.push_back({TestedProvision::Kind::kEndUse, false, &eu,
-                             "end use location " + where + " not in " + eu.destinations.describe()});
-        continue;
-      }
-      if (eu.policy_for_any_licence) any_licence.push_back(&eu);
-      const auto scope = in_scope(eu.items, x.item, x.eccns);
-      x.d.trace.push_back({TestedProvision::Kind::kEndUse, scope == classify::Tri::kTrue, &eu,
-                           "end use located in " + where + "; " + scope_why(scope, eu.items, x.eccns)});
-      if (scope == classify::Tri::kFalse) continue;
-      Reason r{scope == classify::Tri::kTrue ? Reason::Kind::kEndUse : Reason::Kind::kUndeterminedScope};
-      r.end_use = &eu;
-      x.d.reasons.push_back(r);
-      if (scope == classify::Tri::kUnknown) x.scope_open = true;
-    }
-  }
+  for (const auto& code : x.line.end_uses)
+    for (const auto& eu : x.lic.end_uses)
+      if (eu.code == code && apply_end_use(x, eu, "")) any_licence.push_back(&eu);
   return any_licence;
+}
+
+// 4b. End-use controls that a party's listing brings in without a declared end use (744.21(b): a
+// party on the Military End-User List). A control already applied as a declared end use is not
+// applied twice.
+void apply_listed_end_uses(Step& x, std::vector<const rules::EndUseControl*>& any_licence) {
+  for (const auto& eu : x.lic.end_uses) {
+    if (eu.party_lists.empty()) continue;
+    if (std::find(x.line.end_uses.begin(), x.line.end_uses.end(), eu.code) != x.line.end_uses.end()) continue;
+    std::string because;
+    for (std::size_t i = 0; i < x.d.parties.size() && because.empty(); ++i)
+      if (std::find(eu.party_lists.begin(), eu.party_lists.end(), x.d.parties[i].list) != eu.party_lists.end())
+        because = std::string(x.d.party_roles[i] == "consignee" ? "consignee '" : "end user '") + x.d.parties[i].name +
+                  "' (" + x.d.parties[i].list + ")";
+    if (!because.empty() && apply_end_use(x, eu, because)) any_licence.push_back(&eu);
+  }
 }
 
 // 3b. Embargoes and sanctions (Part 746) by the destination or the end user's country.
@@ -691,12 +722,13 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   }
 
   // 3. Declared end uses (744.23, 744.21) and embargoes (Part 746), each over its own item scope.
-  const auto any_licence_policies = apply_end_uses(x);
+  auto any_licence_policies = apply_end_uses(x);
   apply_embargoes(x);
 
   // 4. Parties: consignee and end user against the lists and, through the ownership data, the
   // Affiliates rule (party_screening.cpp).
   const PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
+  apply_listed_end_uses(x, any_licence_policies);
   barred = barred || parties.barred;
   open = open || parties.open;
 

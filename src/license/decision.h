@@ -42,7 +42,9 @@ struct Reason {
   const rules::Embargo* embargo = nullptr;  // kEmbargo, or kUndeterminedScope of an embargo
   const rules::PartyListRule* party_list = nullptr;   // kEntityList, kAffiliate, kNotScreened
   const rules::AffiliatesRule* affiliates = nullptr;  // kAffiliate, kAffiliateUndetermined
-  std::string detail{};      // kAffiliate / kAffiliateUndetermined / kNotScreened: the parties and shares
+  // kAffiliate / kAffiliateUndetermined / kNotScreened: the parties and shares; kEndUse and
+  // kUndeterminedScope of an end use applied for a listed party: that party ("end user 'X' (bis-meu)").
+  std::string detail{};
   std::string text() const;  // one readable sentence with the citation
   // True when the reason leaves the answer open rather than requiring a licence.
   bool open() const;

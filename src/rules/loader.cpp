@@ -562,7 +562,7 @@ Result<EndUseControl> compile_end_use(const std::string& id, const toml::table& 
                                       const Countries& countries) {
   if (auto k = check_keys(t, p,
                           {"code", "citation", "text", "destinations", "items", "policy", "policy_for_any_licence",
-                           "exceptions_allowed", "replace", "removed"});
+                           "party_lists", "exceptions_allowed", "replace", "removed"});
       !k)
     return k;
   EndUseControl e;
@@ -584,6 +584,11 @@ Result<EndUseControl> compile_end_use(const std::string& id, const toml::table& 
   e.policy = policy.value();
   if (const auto* a = t.get("policy_for_any_licence")) e.policy_for_any_licence = a->value<bool>().value_or(false);
   if (e.policy_for_any_licence && !e.policy) return fail(t, p, "'policy_for_any_licence' needs a fixed 'policy'");
+  if (t.get("party_lists")) {
+    auto lists = get_string_array(t, p, "party_lists");
+    if (!lists) return lists.status();
+    e.party_lists = std::move(lists).value();
+  }
   auto allowed = compile_exceptions_allowed(t, p);
   if (!allowed) return allowed.status();
   e.exceptions_allowed = allowed.value();

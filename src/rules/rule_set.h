@@ -213,6 +213,9 @@ struct EndUseControl {
   std::optional<ReviewPolicy> policy;
   // 744.21(e)(3): the policy applies to a licence required for any reason when the end use is declared.
   bool policy_for_any_licence = false;
+  // The control also applies, with no end use declared, when the consignee or end user matches an
+  // entry of one of these lists (744.21(b): the Military End-User List). Empty: declared end use only.
+  std::vector<std::string> party_lists{};
   ExceptionsAllowed exceptions_allowed;  // unset = no licence exception overcomes it
   SourceRef source;
 };
