@@ -73,8 +73,9 @@ void apply_affiliates(const std::string& role, const std::string& name, bool lis
   auto f = resolver.find(name, rule.lists, rule.threshold_percent);
   if (!f) return;
   // The most restrictive owner decides; chipgate gives a licence requirement only to owners on a
-  // list whose entries carry one (the Entity List). An affiliate of MEU parties only is reported
-  // and treated as a direct MEU hit is (no requirement modelled).
+  // list whose entries carry one (the Entity List). An affiliate of MEU parties only is reported in
+  // the decision's affiliates but does not yet bring in the MEU List's own control (744.21(b)), which
+  // a direct MEU hit does (decision.cpp, apply_listed_end_uses): a known gap.
   const rules::PartyListRule* requirement = nullptr;
   for (const auto& h : f->listed_owners)
     if ((requirement = party_rules.of(h.list))) break;
