@@ -32,6 +32,7 @@
 #include "core/date.h"
 #include "io/decision_output.h"
 #include "license/decision.h"
+#include "license/ownership.h"
 #include "license/screening.h"
 #include "license/shipment.h"
 #include "rules/registry.h"
@@ -724,6 +725,68 @@ TEST(RegulatoryMilitary, PartyOnTheMilitaryEndUserListNeverGivesNoLicenceForAnEc
   // The same line for a party on no list: the MEU control does not come in.
   const auto other = decide_for("Example Trading Co.", small_ic("5A992"));
   EXPECT_EQ(all_reasons(other).find("Military End-User List"), std::string::npos) << all_reasons(other);
+}
+
+// The Affiliates rule (90 FR 47201; operative words as quoted by Thompson Hine, 2025-10) reaches
+// "parties that are owned 50% or more ... by one or more parties listed on the Entity List" and, by the
+// rule's own scope (744.11(a)(1) as amended; Red Flag 29 names "the Entity List or MEU List"), parties
+// owned by MEU-listed entities: such an affiliate is subject to the listed owner's restrictions, here
+// 744.21(b). Before, an affiliate of MEU parties only was reported in `affiliates` with no effect, so
+// an ECCN chip for it came out "no licence". The rule is stayed 2025-11-10 .. 2026-11-09 (90 FR 50857).
+TEST(RegulatoryMilitary, AffiliateOfAMilitaryEndUserListPartyIsTreatedAsListed) {
+  const auto screener =
+      ExactAliasScreener::load({test::shared_data("lists/bis-and-others_nsfreg/bis_meu.json")}).value();
+  const std::string meu = "AECC Aviation Power Co. Ltd.";  // bis_meu.json, 85 FR 83799
+  auto record = [](std::string party, std::string owner, std::optional<double> percent) {
+    OwnershipRecord r;
+    r.party = std::move(party);
+    r.owner = std::move(owner);
+    r.percent = percent;
+    r.source = "test record";
+    return r;
+  };
+  const auto graph = OwnershipGraph::build({record("Example Engine Parts Co", meu, 70),
+                                            record("Example Unknown Share Engines Co", meu, std::nullopt),
+                                            record("Example Unknown Share Engines Co", "Example Local Investor", 40)})
+                         .value();
+  const AffiliateResolver resolver(graph, *screener);
+  auto decide_for = [&](const std::string& end_user, const Item& item, const std::string& date) {
+    auto line = order("CN", date);
+    line.end_user = end_user;
+    line.end_user_country = "CN";
+    auto rs = test::registry()->resolve(*line.date, "").value();
+    DecideContext ctx;
+    ctx.screener = screener.get();
+    ctx.affiliates = &resolver;
+    return decide(line, item, classify::classify(item, *line.date, rs), rs, ctx);
+  };
+  // Covered (70% held by an MEU party): the Supp. No. 2 control comes in as for the listed owner.
+  const auto covered = decide_for("Example Engine Parts Co", small_ic("5A992"), "2026-11-25");
+  EXPECT_EQ(required(covered), "undetermined");
+  EXPECT_NE(all_reasons(covered).find("744.21(b)"), std::string::npos) << all_reasons(covered);
+  EXPECT_NE(all_reasons(covered).find("AECC Aviation Power Co. Ltd. (bis-meu)"), std::string::npos)
+      << all_reasons(covered);
+  EXPECT_NE(all_reasons(covered).find("Affiliates rule"), std::string::npos) << all_reasons(covered);
+  EXPECT_EQ(required(decide_for("Example Engine Parts Co", small_ic("EAR99"), "2026-11-25")), "no");
+  const auto b = decide_for("Example Engine Parts Co", datacenter_b(), "2026-11-25");
+  EXPECT_EQ(required(b), "yes");
+  EXPECT_TRUE(b.exceptions.empty()) << "744.21(c): only GOV";
+  // While the rule is stayed the affiliate is an ordinary party.
+  EXPECT_EQ(required(decide_for("Example Engine Parts Co", small_ic("5A992"), "2026-01-15")), "no");
+  // An MEU owner with an unknown share: open, naming the share as missing; never "no licence".
+  const auto unknown = decide_for("Example Unknown Share Engines Co", small_ic("5A992"), "2026-11-25");
+  EXPECT_EQ(required(unknown), "undetermined");
+  EXPECT_NE(all_reasons(unknown).find("Red Flag 29"), std::string::npos) << all_reasons(unknown);
+  EXPECT_NE(std::find(unknown.missing.begin(), unknown.missing.end(),
+                      "ownership share of 'Example Unknown Share Engines Co' held by listed owners"),
+            unknown.missing.end());
+  EXPECT_EQ(required(decide_for("Example Unknown Share Engines Co", small_ic("EAR99"), "2026-11-25")), "no");
+  // A licence needed anyway (3A090.b to China): NAC stays offered only on the condition that the share
+  // does not reach 50%.
+  const auto unknown_b = decide_for("Example Unknown Share Engines Co", datacenter_b(), "2026-11-25");
+  EXPECT_EQ(required(unknown_b), "yes");
+  ASSERT_FALSE(unknown_b.exception_notes.empty()) << all_reasons(unknown_b);
+  EXPECT_NE(unknown_b.exception_notes[0].find("is not owned 50% or more"), std::string::npos);
 }
 
 // ===== Through the CLI: the sample order book ====================================================

@@ -218,6 +218,11 @@ std::string Reason::text() const {
              "affiliates) [" +
              affiliates->citation + "; " + party_list->citation + "]";
     case Kind::kAffiliateUndetermined:
+      if (end_use)  // a control the listed owners' list brings in (744.21(b)), if the share reaches the threshold
+        return "Affiliates rule, undetermined: " + detail + "; if their share reaches " +
+               (affiliates ? format_number(affiliates->threshold_percent) + "%" : std::string("the threshold")) +
+               " (Red Flag 29: resolve the share first): " + end_use->text + " [" +
+               (affiliates ? affiliates->citation + "; " : std::string()) + end_use->citation + "]";
       return "Affiliates rule: " + detail + "; a licence is required if the listed owners' share reaches " +
              format_number(affiliates->threshold_percent) + "% (Red Flag 29: resolve the share first) [" +
              affiliates->citation + "]";
@@ -245,6 +250,9 @@ std::string exception_barred_by(const Reason& r, const rules::LicenseException& 
       !allowed(r.requirement->exceptions_allowed))
     return "barred by " + r.requirement->id + " [" + r.requirement->citation +
            "]: licence exceptions that may overcome it: " + only(*r.requirement->exceptions_allowed);
+  // A control brought in by listed owners whose share is unknown: the exception is offered on the
+  // condition that the party is not covered (condition_exceptions_on_screening), as for Entity List owners.
+  if (r.kind == Reason::Kind::kAffiliateUndetermined) return "";
   const rules::EndUseControl* eu = r.end_use;
   if (eu && !allowed(eu->exceptions_allowed))
     return std::string(r.kind == Reason::Kind::kUndeterminedScope
@@ -363,11 +371,16 @@ void apply_requirements(Step& x, bool& open) {
 // One end-use control that applies to this line: a licence for the items in its scope when the end
 // use is located in one of its destinations. `because` names the listed party that brought it in
 // (empty: the end use was declared). Returns true when its policy reaches any licence (744.21(e)(3)).
-bool apply_end_use(Step& x, const rules::EndUseControl& eu, const std::string& because) {
+// `owned_undetermined`: the party that brings it in is owned by listed parties with a share not known to
+// reach the Affiliates rule's threshold (its index in d.affiliates): the reason is then open.
+bool apply_end_use(Step& x, const rules::EndUseControl& eu, const std::string& because,
+                   std::optional<std::size_t> owned_undetermined = std::nullopt) {
   const auto& line = x.line;
   const std::string& where = line.end_user_country.empty() ? line.ship_to : line.end_user_country;
   const bool here = x.lic.matches(eu.destinations, line.ship_to) || x.lic.matches(eu.destinations, where);
-  const std::string why = because.empty() ? "end use" : because + " listed; end use";
+  const std::string why = because.empty()      ? "end use"
+                          : owned_undetermined ? because + "; if covered, end use"
+                                               : because + " listed; end use";
   if (!here) {
     x.d.trace.push_back({TestedProvision::Kind::kEndUse, false, &eu,
                          why + " location " + where + " not in " + eu.destinations.describe()});
@@ -380,8 +393,14 @@ bool apply_end_use(Step& x, const rules::EndUseControl& eu, const std::string& b
     Reason r{scope == classify::Tri::kTrue ? Reason::Kind::kEndUse : Reason::Kind::kUndeterminedScope};
     r.end_use = &eu;
     r.detail = because;
+    if (owned_undetermined) {
+      r.kind = Reason::Kind::kAffiliateUndetermined;
+      r.party = *owned_undetermined;
+      r.affiliates = x.lic.affiliates ? &*x.lic.affiliates : nullptr;
+    }
     x.d.reasons.push_back(r);
     if (scope == classify::Tri::kUnknown) x.scope_open = true;
+    if (owned_undetermined) return false;
   }
   return eu.policy_for_any_licence;
 }
@@ -396,18 +415,61 @@ std::vector<const rules::EndUseControl*> apply_end_uses(Step& x) {
 }
 
 // 4b. End-use controls that a party's listing brings in without a declared end use (744.21(b): a
-// party on the Military End-User List). A control already applied as a declared end use is not
-// applied twice.
-void apply_listed_end_uses(Step& x, std::vector<const rules::EndUseControl*>& any_licence) {
+// party on the Military End-User List), directly or, under the Affiliates rule, through listed owners
+// of 50% or more ("subject to the same restrictions" as the listed owner). A control already applied
+// as a declared end use is not applied twice. A party whose listed owners' share is unknown leaves
+// the control open (Red Flag 29), never "no licence".
+bool on_lists_of(const rules::EndUseControl& eu, const std::string& list) {
+  return std::find(eu.party_lists.begin(), eu.party_lists.end(), list) != eu.party_lists.end();
+}
+
+// "Owner A (bis-meu), Owner B (bis-meu)": the listed owners in `f` on the lists of `eu`.
+std::string owners_on(const AffiliateFinding& f, const rules::EndUseControl& eu) {
+  std::string owners;
+  for (const auto& h : f.listed_owners)
+    if (on_lists_of(eu, h.list)) owners += (owners.empty() ? "" : ", ") + h.name + " (" + h.list + ")";
+  return owners;
+}
+
+void apply_listed_end_uses(Step& x, std::vector<const rules::EndUseControl*>& any_licence, PartyOutcome& parties) {
+  auto role_label = [](const std::string& role) {
+    return std::string(role == "consignee" ? "consignee '" : "end user '");
+  };
   for (const auto& eu : x.lic.end_uses) {
     if (eu.party_lists.empty()) continue;
     if (std::find(x.line.end_uses.begin(), x.line.end_uses.end(), eu.code) != x.line.end_uses.end()) continue;
     std::string because;
     for (std::size_t i = 0; i < x.d.parties.size() && because.empty(); ++i)
-      if (std::find(eu.party_lists.begin(), eu.party_lists.end(), x.d.parties[i].list) != eu.party_lists.end())
-        because = std::string(x.d.party_roles[i] == "consignee" ? "consignee '" : "end user '") + x.d.parties[i].name +
-                  "' (" + x.d.parties[i].list + ")";
-    if (!because.empty() && apply_end_use(x, eu, because)) any_licence.push_back(&eu);
+      if (on_lists_of(eu, x.d.parties[i].list))
+        because = role_label(x.d.party_roles[i]) + x.d.parties[i].name + "' (" + x.d.parties[i].list + ")";
+    std::optional<std::size_t> undetermined;
+    for (std::size_t i = 0; i < x.d.affiliates.size() && because.empty(); ++i) {
+      const AffiliateFinding& f = x.d.affiliates[i];
+      const std::string owners = owners_on(f, eu);
+      if (owners.empty()) continue;
+      if (f.status == AffiliateFinding::Status::kCovered)
+        because = role_label(x.d.affiliate_roles[i]) + f.party + "' (owned " + format_fixed(f.restricted_share, 2) +
+                  "% by listed parties, among them " + owners + ": Affiliates rule)";
+      else if (!undetermined)
+        undetermined = i;
+    }
+    if (!because.empty()) {
+      if (apply_end_use(x, eu, because)) any_licence.push_back(&eu);
+      continue;
+    }
+    if (!undetermined) continue;
+    const AffiliateFinding& f = x.d.affiliates[*undetermined];
+    const std::size_t before = x.d.reasons.size();
+    apply_end_use(x, eu,
+                  role_label(x.d.affiliate_roles[*undetermined]) + f.party + "' (owned by listed parties, among them " +
+                      owners_on(f, eu) +
+                      ", with a share not known to reach the threshold: " + format_fixed(f.restricted_share, 2) +
+                      "% known, up to " + format_fixed(f.possible_share, 2) + "%)",
+                  undetermined);
+    if (x.d.reasons.size() > before) {
+      parties.open = true;
+      parties.missing.push_back("ownership share of '" + f.party + "' held by listed owners");
+    }
   }
 }
 
@@ -727,8 +789,8 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
 
   // 4. Parties: consignee and end user against the lists and, through the ownership data, the
   // Affiliates rule (party_screening.cpp).
-  const PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
-  apply_listed_end_uses(x, any_licence_policies);
+  PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
+  apply_listed_end_uses(x, any_licence_policies, parties);
   barred = barred || parties.barred;
   open = open || parties.open;
 

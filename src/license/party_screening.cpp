@@ -72,10 +72,9 @@ void apply_affiliates(const std::string& role, const std::string& name, bool lis
                       PartyOutcome& out) {
   auto f = resolver.find(name, rule.lists, rule.threshold_percent);
   if (!f) return;
-  // The most restrictive owner decides; chipgate gives a licence requirement only to owners on a
-  // list whose entries carry one (the Entity List). An affiliate of MEU parties only is reported in
-  // the decision's affiliates but does not yet bring in the MEU List's own control (744.21(b)), which
-  // a direct MEU hit does (decision.cpp, apply_listed_end_uses): a known gap.
+  // The most restrictive owner decides; here a licence requirement comes only from owners on a list
+  // whose entries carry one (the Entity List). Owners on the MEU List bring in 744.21(b) through the
+  // finding recorded below, as a direct MEU hit does (decision.cpp, apply_listed_end_uses).
   const rules::PartyListRule* requirement = nullptr;
   for (const auto& h : f->listed_owners)
     if ((requirement = party_rules.of(h.list))) break;
