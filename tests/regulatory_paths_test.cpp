@@ -441,7 +441,12 @@ TEST(RegulatoryEmbargo, HbmExceptionBarredToRussia) {
 // for other purposes generally will be denied"; (c) "No license exceptions may be used for exports or
 // reexports to Iran." 746.2(a) Cuba: "a license to export or reexport all items subject to the EAR";
 // (b) "general policy of denial". 746.4(a) North Korea: "any item subject to the EAR ... except food and
-// medicines classified as EAR99"; its policy for CCL items refers to 742.19(b), not encoded.
+// medicines classified as EAR99"; (b)(5) sends the policy for other CCL items to 742.19(b), whose (b)(1)
+// (eCFR of Jan 2020) reads "Applications for export and reexport to all end-users in North Korea of the
+// following items will generally be denied: ... (xviii) Digital computers with an Adjusted Peak
+// Performance (APP) exceeding 0.0004 Weighted TeraFLOPS (WT). (xix) Microprocessors with a processing
+// speed of 0.5 GFLOPS or above." A 3A090 chip is read as such a microprocessor: policy of denial.
+// An item of unknown classification gets no policy, and the trace says why.
 TEST(RegulatoryEmbargo, IranCubaNorthKoreaReachEveryItem) {
   for (const char* dest : {"IR", "CU"}) {
     const auto d = run(order(dest, "2026-11-25"), small_ic());
@@ -452,6 +457,13 @@ TEST(RegulatoryEmbargo, IranCubaNorthKoreaReachEveryItem) {
   EXPECT_EQ(required(kp), "yes");
   EXPECT_EQ(policy(kp), "none");
   EXPECT_TRUE(traced(kp, TestedProvision::Kind::kReview, "742.19(b)"));
+  const auto chip = run(order("KP", "2026-11-25"), l40_like());
+  EXPECT_EQ(required(chip), "yes");
+  EXPECT_EQ(policy(chip), "policy_of_denial");
+  EXPECT_NE(chip.review_citation.find("742.19(b)(1)"), std::string::npos) << chip.review_citation;
+  EXPECT_TRUE(chip.exceptions.empty());
+  // Encoded in the first version and inherited: the day the L40 became 3A090 (2023-11-17) it applies.
+  EXPECT_EQ(policy(run(order("KP", "2023-11-17"), l40_like())), "policy_of_denial");
 }
 
 // 746.9(c)(1) (2014 text): "all license applications for export or reexport to Syria are subject to a
@@ -722,6 +734,15 @@ TEST(RegulatoryMilitary, PartyOnTheMilitaryEndUserListNeverGivesNoLicenceForAnEc
   const auto b = decide_for(meu, datacenter_b());
   EXPECT_EQ(required(b), "yes");
   EXPECT_TRUE(b.exceptions.empty());
+  // Review: Supp. No. 7 sends it to 744.21(e): "(1) ... will be reviewed with a presumption of denial".
+  const auto rs = test::registry()->resolve(day("2026-11-25"), "").value();
+  const auto meu_rule =
+      std::find_if(rs->license.end_uses.begin(), rs->license.end_uses.end(),
+                   [](const rules::EndUseControl& eu) { return eu.code == "military_end_user_listed"; });
+  ASSERT_NE(meu_rule, rs->license.end_uses.end());
+  ASSERT_TRUE(meu_rule->policy.has_value());
+  EXPECT_EQ(rules::review_policy_code(*meu_rule->policy), "presumption_of_denial");
+  EXPECT_NE(meu_rule->citation.find("(e)(1)"), std::string::npos);
   // The same line for a party on no list: the MEU control does not come in.
   const auto other = decide_for("Example Trading Co.", small_ic("5A992"));
   EXPECT_EQ(all_reasons(other).find("Military End-User List"), std::string::npos) << all_reasons(other);

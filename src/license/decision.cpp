@@ -615,13 +615,20 @@ void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_
                                              : review_by_rules(x, r.end_use->code, false, at));
         break;
       }
-      case Reason::Kind::kEmbargo:
-        if (r.embargo->policy)
+      case Reason::Kind::kEmbargo: {
+        if (r.embargo->policy) {
           outcomes.push_back(fixed(*r.embargo->policy, r.embargo->policy_citation));
-        else
+          break;
+        }
+        // No policy for every item: review rules written for this embargo (by item) may give one.
+        auto o = review_by_rules(x, r.embargo->id, false, x.line.ship_to);
+        if (o.candidates.empty())
           d.trace.push_back(
               {TestedProvision::Kind::kReview, false, nullptr, "for " + r.embargo->id + ": " + r.embargo->policy_note});
+        else
+          outcomes.push_back(std::move(o));
         break;
+      }
       case Reason::Kind::kLetter:
         outcomes.push_back(fixed(r.letter->policy, r.letter->policy_source));
         break;
