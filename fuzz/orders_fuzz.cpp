@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     for (const auto& e : book->errors)
-      if (e.problem.empty()) __builtin_trap();
+      if (e.error.problem.empty()) __builtin_trap();
     std::size_t decided = 0;
     for (const auto& row : book->lines) {
       if (++decided > 8) break;  // a few lines per input keep the target fast

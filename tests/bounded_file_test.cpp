@@ -114,7 +114,7 @@ TEST(BoundedRecords, OverlongJsonLineIsARowErrorInCatalogsAndOrderBooks) {
   auto book = io::parse_orders_jsonl(huge + "\n");
   ASSERT_TRUE(book) << book.message();
   ASSERT_EQ(book->errors.size(), 1u);
-  EXPECT_EQ(book->errors[0].to_string(), "row 1: line longer than 1 MiB (1048576 bytes)");
+  EXPECT_EQ(book->errors[0].error.to_string(), "row 1: line longer than 1 MiB (1048576 bytes)");
 }
 
 // Each reader of the CLI, given an endless device, stops at its limit with exit 2 and names the

@@ -1086,9 +1086,10 @@ std::vector<nlohmann::json> jsonl(const std::string& out) {
 }
 
 TEST(DecideCli, BadShipToReportedOthersDecided) {
-  // Row 3 has ship_to "ZZ" (not ISO 3166-1): reported on stderr as "row 3, column ship_to: ...", exit
-  // 1 (some rows failed); rows 2 and 4 decided on stdout: dc-a (3A090.a) to DE -> no licence; to CN
-  // (export from US by default, TPP 4992, DRAM 2039) -> licence, case_by_case (h200-lane).
+  // Row 3 has ship_to "ZZ" (not ISO 3166-1): reported on stderr as "row 3, column ship_to: ...", and
+  // in the output in its place (status "error"), exit 1 (some rows failed); rows 2 and 4 decided: dc-a
+  // (3A090.a) to DE -> no licence; to CN (export from US by default, TPP 4992, DRAM 2039) -> licence,
+  // case_by_case (h200-lane).
   const std::string dir = test::temp_dir();
   test::write_file(dir + "/catalog.csv", kCatalogCsv);
   test::write_file(dir + "/orders.csv",
@@ -1102,8 +1103,12 @@ TEST(DecideCli, BadShipToReportedOthersDecided) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("row 3, column ship_to: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ZZ"), std::string::npos) << r.err;
-  const auto lines = jsonl(r.out);
-  ASSERT_EQ(lines.size(), 2u) << r.out;
+  auto lines = jsonl(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[1]["status"], "error");
+  EXPECT_EQ(lines[1]["order_id"], "PO-2");
+  EXPECT_EQ(lines[1]["field"], "ship_to");
+  lines.erase(lines.begin() + 1);
   for (const auto& j : lines)
     for (const char* key : {"order_id", "line", "date", "eccn", "license_required", "reasons", "review_policy",
                             "exceptions", "parties", "trace"})
@@ -1133,11 +1138,73 @@ TEST(DecideCli, UnknownProductIdIsARowError) {
   EXPECT_NE(r.err.find("row 2, column product_id: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no-such-chip"), std::string::npos) << r.err;
   const auto lines = jsonl(r.out);
-  ASSERT_EQ(lines.size(), 1u) << r.out;
-  EXPECT_EQ(lines[0]["license_required"], true);
-  ASSERT_EQ(lines[0]["parties"].size(), 1u);
-  EXPECT_EQ(lines[0]["parties"][0]["name"], "Sugon");
-  EXPECT_EQ(lines[0]["exceptions"].size(), 0u);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0]["status"], "error");
+  EXPECT_EQ(lines[0]["field"], "product_id");
+  EXPECT_EQ(lines[1]["license_required"], true);
+  ASSERT_EQ(lines[1]["parties"].size(), 1u);
+  EXPECT_EQ(lines[1]["parties"][0]["name"], "Sugon");
+  EXPECT_EQ(lines[1]["exceptions"].size(), 0u);
+}
+
+// A line that is not decided is in every output format, in its place among the decisions, with its
+// row, field and problem (a user filtering the CSV must see it), and on stderr; exit 1. Rows the order
+// book cannot read (a bad date, a short row) name the order and line they hold.
+TEST(DecideCli, FailedLinesAppearInEveryFormat) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv", kCatalogCsv);
+  test::write_file(dir + "/orders.csv",
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n"
+                   "PO-1,1,2026-11-25,dc-a,8,1000,DE,,,,,\n"
+                   "PO-1,2,2026-13-01,dc-a,8,1000,DE,,,,,\n"
+                   "PO-1,3,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
+                   "PO-1,4,2026-11-25,dc-a\n"
+                   "PO-1,5,2026-11-25,dc-a,8,1000,DE,,,,,\n");
+  const std::string base = "decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format ";
+
+  const auto j = test::run_cli(base + "jsonl");
+  EXPECT_EQ(j.exit_code, 1) << j.err;
+  const auto lines = jsonl(j.out);
+  ASSERT_EQ(lines.size(), 5u) << j.out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i]["order_id"], "PO-1");
+    EXPECT_EQ(lines[i]["line"], std::to_string(i + 1));
+  }
+  EXPECT_FALSE(lines[0].contains("status"));
+  EXPECT_EQ(lines[1]["status"], "error");
+  EXPECT_EQ(lines[1]["row"], 3);
+  EXPECT_EQ(lines[1]["field"], "date");
+  EXPECT_EQ(lines[2]["field"], "product_id");
+  EXPECT_NE(lines[2]["problem"].get<std::string>().find("no-such-chip"), std::string::npos);
+  EXPECT_EQ(lines[3]["field"], "");
+  EXPECT_EQ(lines[3]["error"], "row 5: has 4 fields, the header has 12");
+  EXPECT_EQ(lines[4]["license_required"], false);
+  EXPECT_NE(j.err.find("row 3, column date: "), std::string::npos) << j.err;
+
+  const auto json = test::run_cli(base + "json");
+  EXPECT_EQ(json.exit_code, 1);
+  const auto doc = nlohmann::json::parse(json.out);
+  ASSERT_EQ(doc["decisions"].size(), 5u);
+  EXPECT_EQ(doc["decisions"][2]["status"], "error");
+  EXPECT_EQ(doc["summary"]["failed"], 3);
+
+  const auto csv = test::run_cli(base + "csv");
+  EXPECT_EQ(csv.exit_code, 1);
+  std::istringstream in(csv.out);
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(in, l);) rows.push_back(l);
+  ASSERT_EQ(rows.size(), 6u) << csv.out;
+  EXPECT_NE(rows[0].find(",rules,status,error"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[1].find(",decided,"), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[2].rfind("PO-1,2,", 0), 0u) << rows[2];
+  EXPECT_NE(rows[2].find(",error,\"row 3, column date: "), std::string::npos) << rows[2];
+  EXPECT_NE(rows[4].find(",error,\"row 5: has 4 fields"), std::string::npos) << rows[4];
+
+  const auto table = test::run_cli(base + "table");
+  EXPECT_EQ(table.exit_code, 1);
+  EXPECT_NE(table.out.find("Lines not decided:"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("no-such-chip"), std::string::npos) << table.out;
 }
 
 TEST(DecideCli, LettersAndScenarioFlags) {

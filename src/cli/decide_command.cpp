@@ -1,5 +1,6 @@
 // chipgate decide: an order book (CSV or JSON Lines) and a catalog -> per line, is a licence
 // required, why, under which review policy, with which licence exception available.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -107,13 +108,40 @@ int run(const DecideOptions& o, const char* argv0) {
   // Whole-shipment answers by (order, date), in the order first seen.
   std::vector<license::ShipmentOutcome> shipments;
   std::map<std::pair<std::string, std::string>, std::size_t> shipment_index;
-  std::vector<io::RowError> errors = book->errors;
   std::vector<std::vector<std::string>> table = {
       {"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (o.format == "csv") std::cout << io::decision_csv_header();
 
+  // Lines that were not decided appear in the output itself, in row order among the decisions (and on
+  // stderr): rows the order book could not read, and lines refused when deciding.
+  const std::vector<io::FailedLine>& unread = book->errors;
+  std::size_t next_unread = 0;
+  std::vector<io::RowError> errors;
+  std::vector<std::vector<std::string>> failed_table = {{"ROW", "ORDER", "LINE", "FIELD", "PROBLEM"}};
+  auto emit_failed = [&](const io::FailedLine& f) {
+    errors.push_back(f.error);
+    if (o.format == "jsonl") {
+      std::string text;
+      JsonWriter w(text);
+      io::write_failed_line_json(w, f);
+      std::cout << text << "\n";
+    } else if (o.format == "json") {
+      all.push_back(io::failed_line_to_json(f));
+    } else if (o.format == "csv") {
+      std::cout << io::failed_line_csv_row(f);
+    } else {
+      failed_table.push_back({std::to_string(f.error.row), f.order_id.empty() ? "-" : f.order_id,
+                              f.line.empty() ? "-" : f.line, f.error.column.empty() ? "-" : f.error.column,
+                              f.error.problem});
+    }
+  };
+  auto emit_unread_before = [&](std::size_t row) {
+    while (next_unread < unread.size() && unread[next_unread].error.row < row) emit_failed(unread[next_unread++]);
+  };
+
   for (const auto& row : book->lines) {
+    emit_unread_before(row.row);
     const auto& line = row.line;
     std::vector<license::Decision> per_date;
     license::LineError error;
@@ -123,7 +151,7 @@ int run(const DecideOptions& o, const char* argv0) {
       per_date.push_back(std::move(*d));
     }
     if (per_date.size() != dates.size()) {
-      errors.push_back({row.row, error.field, error.problem});
+      emit_failed({{row.row, error.field, error.problem}, line.order_id, line.line});
       continue;
     }
     for (const auto& d : per_date) {
@@ -175,6 +203,7 @@ int run(const DecideOptions& o, const char* argv0) {
       }
     }
   }
+  emit_unread_before(static_cast<std::size_t>(-1));
   summary.failed = errors.size();
   nlohmann::ordered_json shipment_docs = nlohmann::ordered_json::array();
   for (const auto& s : shipments) shipment_docs.push_back(io::shipment_to_json(s));
@@ -203,7 +232,9 @@ int run(const DecideOptions& o, const char* argv0) {
                                             : "no",
                                 s.review_policy() ? rules::review_policy_code(*s.review_policy()) : "", ex, lines});
     }
-    std::cout << io::render_table(table) << "\nWhole shipments:\n"
+    std::cout << io::render_table(table);
+    if (failed_table.size() > 1) std::cout << "\nLines not decided:\n" << io::render_table(failed_table);
+    std::cout << "\nWhole shipments:\n"
               << io::render_table(shipment_table) << "\n"
               << summary.to_json().dump(2) << "\n"
               << io::kDisclaimer << "\n";

@@ -327,7 +327,7 @@ json decision_to_json(const license::OrderLine& line, const license::Decision& d
 std::string decision_csv_header() {
   std::string out;
   CsvWriter(out).row({"order_id", "line", "date", "product_id", "eccn", "license_required", "review_policy",
-                      "exceptions", "reasons", "parties", "rules"});
+                      "exceptions", "reasons", "parties", "rules", "status", "error"});
   return out;
 }
 
@@ -349,6 +349,42 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
   w.cell(d.review_policy ? rules::review_policy_code(*d.review_policy) : "");
   w.cell(join(exceptions, ";")).cell(join(reasons, " | ")).cell(join(parties, "; "));
   w.cell(d.rules ? d.rules->label() : "");
+  w.cell("decided").cell("");
+  w.end_row();
+  return out;
+}
+
+void write_failed_line_json(JsonWriter& w, const FailedLine& f) {
+  w.begin_object();
+  if (f.order_id.empty())
+    w.key("order_id").null();
+  else
+    w.field("order_id", f.order_id);
+  if (f.line.empty())
+    w.key("line").null();
+  else
+    w.field("line", f.line);
+  w.field("row", static_cast<std::uint64_t>(f.error.row))
+      .field("status", "error")
+      .field("field", f.error.column)
+      .field("problem", f.error.problem)
+      .field("error", f.error.to_string())
+      .end_object();
+}
+
+nlohmann::ordered_json failed_line_to_json(const FailedLine& f) {
+  std::string text;
+  JsonWriter w(text);
+  write_failed_line_json(w, f);
+  return nlohmann::ordered_json::parse(text);
+}
+
+std::string failed_line_csv_row(const FailedLine& f) {
+  std::string out;
+  CsvWriter w(out);
+  w.cell(f.order_id).cell(f.line);
+  for (int i = 0; i < 9; ++i) w.cell("");  // date .. rules: nothing was decided
+  w.cell("error").cell(f.error.to_string());
   w.end_row();
   return out;
 }

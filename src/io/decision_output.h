@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/json_writer.h"
+#include "io/orders.h"
 #include "license/decision.h"
 #include "license/shipment_outcome.h"
 
@@ -28,8 +29,17 @@ nlohmann::ordered_json decision_to_json(const license::OrderLine& line, const li
 // "value_usd", "value_usd_license_required"}.
 nlohmann::ordered_json shipment_to_json(const license::ShipmentOutcome& s);
 
+// CSV: the decision's columns, then `status` ("decided" or "error") and `error` (a failed line's
+// "row N, column C: problem"), so that a user filtering the file sees the lines that were not decided.
 std::string decision_csv_header();
 std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d);
+
+// A line that was not decided (io/orders.h), written in every output format beside the decisions:
+// {"order_id", "line", "row", "status": "error", "field", "problem", "error": "row N, column C: problem"};
+// order_id and line are null when not read.
+void write_failed_line_json(JsonWriter& w, const FailedLine& f);
+nlohmann::ordered_json failed_line_to_json(const FailedLine& f);
+std::string failed_line_csv_row(const FailedLine& f);
 
 // Counts for the summary: lines by outcome, orders needing a licence, value by outcome.
 struct DecisionSummary {

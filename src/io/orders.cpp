@@ -153,17 +153,25 @@ Result<OrderBook> parse_orders_csv(std::string_view text) {
   for (const char* required : {"order_id", "product_id", "ship_to"})
     if (std::none_of(cols.begin(), cols.end(), [&](const auto& c) { return c.second == required; }))
       return Result<OrderBook>::error(std::string("row 1: no '") + required + "' column: this is not an order book");
+  // Where the line's ids are, to name a row that cannot be read beside its error.
+  auto cell_of = [&](const CsvRecord& rec, Col col) {
+    for (std::size_t i = 0; i < cols.size() && i < rec.fields.size(); ++i)
+      if (cols[i].first == col) return std::string(trim(rec.fields[i]));
+    return std::string();
+  };
   OrderBook book;
   CsvRecord rec;
   while ((st = reader.next(rec, error)) != CsvStatus::kEnd) {
     if (st == CsvStatus::kError) {
-      book.errors.push_back({rec.line, "", "malformed CSV: " + error});
+      book.errors.push_back({{rec.line, "", "malformed CSV: " + error}, "", ""});
       continue;
     }
     if (rec.fields.size() != cols.size()) {
       book.errors.push_back(
-          {rec.line, "",
-           "has " + std::to_string(rec.fields.size()) + " fields, the header has " + std::to_string(cols.size())});
+          {{rec.line, "",
+            "has " + std::to_string(rec.fields.size()) + " fields, the header has " + std::to_string(cols.size())},
+           cell_of(rec, Col::kOrderId),
+           cell_of(rec, Col::kLine)});
       continue;
     }
     license::OrderLine line;
@@ -173,7 +181,7 @@ Result<OrderBook> parse_orders_csv(std::string_view text) {
       if (!problem.empty()) column = cols[i].second;
     }
     if (!problem.empty()) {
-      book.errors.push_back({rec.line, column, problem});
+      book.errors.push_back({{rec.line, column, problem}, cell_of(rec, Col::kOrderId), cell_of(rec, Col::kLine)});
       continue;
     }
     if (line.line.empty()) line.line = std::to_string(book.lines.size() + 1);
@@ -233,20 +241,25 @@ Result<OrderBook> parse_orders_jsonl(std::string_view text) {
   bool too_long = false;
   while (lines.next(line_text, line_no, too_long)) {
     if (too_long) {
-      book.errors.push_back({line_no, "", "line longer than " + describe_byte_limit(lines.max_line_bytes())});
+      book.errors.push_back({{line_no, "", "line longer than " + describe_byte_limit(lines.max_line_bytes())}, "", ""});
       continue;
     }
     const auto raw = trim(line_text);
     if (raw.empty()) continue;
     auto j = nlohmann::json::parse(raw, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      book.errors.push_back({line_no, "", "not a valid JSON object"});
+      book.errors.push_back({{line_no, "", "not a valid JSON object"}, "", ""});
       continue;
     }
     std::string column;
     auto line = order_line_from_json(j, column);
     if (!line) {
-      book.errors.push_back({line_no, column, line.message()});
+      auto id = [&](const char* key) {
+        const auto it = j.find(key);
+        if (it == j.end()) return std::string();
+        return it->is_string() ? it->get<std::string>() : it->is_number_integer() ? it->dump() : std::string();
+      };
+      book.errors.push_back({{line_no, column, line.message()}, id("order_id"), id("line")});
       continue;
     }
     if (line->line.empty()) line->line = std::to_string(book.lines.size() + 1);

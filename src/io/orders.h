@@ -19,9 +19,17 @@ struct OrderRow {
   license::OrderLine line;
 };
 
+// A line of the order book that was not decided: not read (a bad field, a malformed row) or refused
+// when deciding. order_id and line are what the row holds there ("" when it could not be read that
+// far), so that the outputs can name the line beside its error.
+struct FailedLine {
+  RowError error;
+  std::string order_id, line;
+};
+
 struct OrderBook {
   std::vector<OrderRow> lines;
-  std::vector<RowError> errors;
+  std::vector<FailedLine> errors;  // rows not read, in row order
 };
 
 Result<OrderBook> parse_orders_csv(std::string_view text);
