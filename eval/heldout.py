@@ -108,7 +108,7 @@ def write_csv(path, header, rows):
 
 def run_chipgate(args, what):
     out = subprocess.run(args, capture_output=True, text=True)
-    if out.returncode not in (0, 1):  # 1: some names refused, the rest screened
+    if out.returncode not in (0, 1, 3):  # 1: some names refused, the rest screened; 3: matches found
         raise SystemExit(f"heldout.py: {what} failed (exit {out.returncode}): {out.stderr.strip()[:600]}")
     results = {}
     for line in out.stdout.splitlines():

@@ -12,8 +12,11 @@ build/chipgate classify --catalog data/sample-catalog.csv \
   --compare-dates 2022-10-07 2023-11-17 2024-04-04 2024-12-02 today
 echo
 echo "Shipment decisions for the sample order book (parties screened against the sample list, given explicitly):"
+# Exit 3: every line decided and some need a licence (or are open): what the demo shows, not a failure.
+rc=0
 build/chipgate decide --orders data/sample-orders.csv --catalog data/sample-catalog.csv --letters data/sample-letters.toml \
-  --lists data/sample-parties.json --ownership data/sample-ownership.csv
+  --lists data/sample-parties.json --ownership data/sample-ownership.csv || rc=$?
+if ((rc != 0 && rc != 3)); then exit "$rc"; fi
 echo
 echo "One item with its full reasoning:"
 build/chipgate classify --catalog data/sample-catalog.csv --only nvidia-h20 --date today --explain

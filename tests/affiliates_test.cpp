@@ -372,7 +372,7 @@ TEST(AffiliatesCli, OwnershipFlagAndRefusedFile) {
   ASSERT_EQ(without.exit_code, 0) << without.err;
   EXPECT_NE(without.out.find("\"license_required\":false"), std::string::npos) << without.out;
   auto with = test::run_cli(base + " --ownership " + test::source_path("data/sample-ownership.csv"));
-  ASSERT_EQ(with.exit_code, 0) << with.err;
+  ASSERT_EQ(with.exit_code, 3) << with.err;
   const auto j = nlohmann::json::parse(with.out);
   EXPECT_EQ(j["license_required"], true);
   ASSERT_EQ(j["affiliates"].size(), 1u);

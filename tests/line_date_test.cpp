@@ -134,7 +134,7 @@ TEST(LineDateCli, EachLineOnItsOwnDateInEitherOrder) {
     const auto orders = later_first ? orders_file({{"1", "2025-04-10"}, {"2", "2025-04-01"}})
                                     : orders_file({{"1", "2025-04-01"}, {"2", "2025-04-10"}});
     const auto r = test::run_cli(decide_args(orders));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 3) << r.err;
     const auto lines = jsonl(r.out);
     ASSERT_EQ(lines.size(), 2u) << r.out;
     for (const auto& j : lines) {
@@ -151,7 +151,7 @@ TEST(LineDateCli, CompareDatesInEitherOrder) {
   for (const bool later_first : {true, false}) {
     const std::string dates = later_first ? "2025-04-10 2025-04-01" : "2025-04-01 2025-04-10";
     const auto r = test::run_cli(decide_args(orders_file({{"1", "2025-01-01"}})) + " --compare-dates " + dates);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code, 3) << r.err;
     const auto lines = jsonl(r.out);
     ASSERT_EQ(lines.size(), 1u) << r.out;
     EXPECT_EQ(lines[0]["changed"], true);

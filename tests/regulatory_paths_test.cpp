@@ -833,7 +833,7 @@ TEST(RegulatoryCli, SampleOrderBook) {
                                test::source_path("data/sample-catalog.csv") + " --letters " +
                                test::source_path("data/sample-letters.toml") + " --lists " +
                                test::source_path("data/sample-parties.json") + " --format jsonl");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
   const auto lines = jsonl(r.out);
   // PO-1015: NVIDIA's H800 to China before the 23 Oct 2023 letter (2022 test: I/O 400 < 600 GB/s, no
   // licence), under the letter (2023-11-16) and under the rule (2023-11-17).
@@ -875,7 +875,7 @@ TEST(RegulatoryCli, L40ToRussiaThroughTheCli) {
   const auto r =
       test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + test::source_path("data/sample-catalog.csv") +
                     " --lists " + test::source_path("data/sample-parties.json") + " --format jsonl");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
   const auto lines = jsonl(r.out);
   ASSERT_EQ(lines.size(), 2u) << r.out;
   EXPECT_EQ(lines[0]["license_required"], true);

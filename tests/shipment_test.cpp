@@ -191,7 +191,7 @@ TEST(ShipmentCli, JsonCarriesShipmentsAndTheShipmentsFileOneObjectPerOrder) {
                    "S2,1,2026-11-25,uncontrolled,1,50,HK,,,,,\n");
   const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir +
                                "/catalog.csv --format json --shipments " + dir + "/shipments.jsonl");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc["shipments"].size(), 2u);
   const auto& s1 = doc["shipments"][0];

@@ -19,6 +19,9 @@ namespace chipgate::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRowErrors = 1;  // some input rows failed; the others were processed
 inline constexpr int kExitFatal = 2;      // bad usage, unreadable input or invalid rules
+// screen and decide: every input done, and something needs attention (a match; a licence required or
+// an answer left open), so that a script can branch without parsing the output. 1 takes precedence.
+inline constexpr int kExitAttention = 3;
 
 // --rules, else $CHIPGATE_RULES, else rules/us-ear next to the build or install, else the source tree.
 std::string find_rules_dir(const std::string& flag_value, const char* argv0);

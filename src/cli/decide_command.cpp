@@ -243,7 +243,8 @@ int run(const DecideOptions& o, const char* argv0) {
     std::cerr << "summary: " << summary.to_json().dump() << "\n";
   std::sort(errors.begin(), errors.end(), [](const io::RowError& a, const io::RowError& b) { return a.row < b.row; });
   for (const auto& e : errors) std::cerr << e.to_string() << "\n";
-  return errors.empty() ? kExitOk : kExitRowErrors;
+  if (!errors.empty()) return kExitRowErrors;
+  return summary.license_required + summary.undetermined > 0 ? kExitAttention : kExitOk;
 }
 
 }  // namespace

@@ -184,7 +184,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     } else {
       std::cout << dump(screen::result_to_json("", r, o.explain)) << "\n";
     }
-    return kExitOk;
+    return r.match ? kExitAttention : kExitOk;
   }
 
   auto parties = screen::load_parties(o.batch);
@@ -217,7 +217,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     std::cerr << "chipgate: " << changes.size() << " of " << parties->parties.size()
               << " parties changed between snapshot " << before.value()->snapshot_id().substr(0, 12) << " and "
               << s.snapshot_id().substr(0, 12) << "\n";
-    return rc;
+    return rc == kExitOk && !changes.empty() ? kExitAttention : rc;
   }
   const auto t0 = std::chrono::steady_clock::now();
   const auto results = s.batch(parties->parties, q, o.threads);
@@ -240,7 +240,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
   }
   std::cerr << "chipgate: screened " << results.size() << " parties (" << matches << " matches) in " << fixed(secs, 3)
             << " s; lists snapshot " << s.snapshot_id().substr(0, 12) << ". " << io::kDisclaimer << "\n";
-  return rc;
+  return rc == kExitOk && matches > 0 ? kExitAttention : rc;
 }
 
 struct ListsOptions {

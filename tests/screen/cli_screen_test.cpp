@@ -70,11 +70,14 @@ TEST(ScreenCli, JsonLinesInputAndThreshold) {
   auto normal = test::run_cli("screen --lists " + fixture("mini_entity_list.json") + " --batch " + dir +
                               "/p.jsonl --format jsonl");
   EXPECT_EQ(lines(normal.out)[0]["match"], true);
+  // Exit codes: 0 done with no match, 3 done with a match (something needs attention).
+  EXPECT_EQ(normal.exit_code, 3) << normal.err;
 }
 
+// A match exits 3 (done, something needs attention); no match exits 0.
 TEST(ScreenCli, SingleNameReadableAndJson) {
   auto t = test::run_cli("screen --lists " + fixture("mini_entity_list.json") + " '华为技术有限公司' --country CN");
-  ASSERT_EQ(t.exit_code, 0) << t.err;
+  ASSERT_EQ(t.exit_code, 3) << t.err;
   EXPECT_NE(t.out.find("MATCH"), std::string::npos);
   EXPECT_NE(t.out.find("Huawei Technologies Co., Ltd."), std::string::npos);
   EXPECT_NE(t.out.find("Not legal advice"), std::string::npos);
@@ -91,7 +94,7 @@ TEST(ScreenCli, SingleNameReadableAndJson) {
   EXPECT_NE(d.err.find("no restricted-party list given: pass --lists"), std::string::npos) << d.err;
   auto sample = test::run_cli("screen --lists " + test::source_path("data/sample-parties.json") +
                               " 'Huawei Technologies' --format json");
-  ASSERT_EQ(sample.exit_code, 0) << sample.err;
+  ASSERT_EQ(sample.exit_code, 3) << sample.err;
   EXPECT_EQ(nlohmann::json::parse(sample.out)["match"], true);
 }
 
@@ -151,7 +154,7 @@ TEST(ScreenCli, RescreeningReportsOnlyChangedParties) {
   // Before: only the Entity List fixture. After: plus the OFAC fixture, so k2 newly matches.
   auto r = test::run_cli("screen --batch " + dir + "/customers.csv --since " + fixture("mini_entity_list.json") +
                          " --lists " + fixture("mini_entity_list.json") + " --lists " + fixture("ofac"));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
   auto v = lines(r.out);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0]["id"], "k2");
