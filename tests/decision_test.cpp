@@ -1169,6 +1169,31 @@ TEST(DecideCli, ExitCodeSaysWhetherSomethingNeedsAttention) {
   EXPECT_EQ(rc(clear + bad), 1);
 }
 
+// The table names the rule version of each line and says why, line by line; --explain adds every
+// trace step of the JSON contract under it.
+TEST(DecideCli, TableShowsReasonsAndRuleVersionExplainShowsTheTrace) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv", kCatalogCsv);
+  test::write_file(dir + "/orders.csv",
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n"
+                   "PO-2,1,2026-11-25,dc-a,8,1000,CN,,,,,\n");
+  const std::string cmd = "decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv";
+  const auto t = test::run_cli(cmd);
+  EXPECT_EQ(t.exit_code, 3) << t.err;
+  EXPECT_NE(t.out.find(" RULES"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("2026-11-10"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Why, line by line:"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("PO-2/1 2026-11-25 dc-a: Licence required. (rules 2026-11-10)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("  reason: A licence is required for 3A090.a"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("  review: case_by_case ["), std::string::npos) << t.out;
+  EXPECT_EQ(t.out.find("requirement rs-3a090-a: applies"), std::string::npos) << "trace only with --explain";
+  const auto e = test::run_cli(cmd + " --explain");
+  EXPECT_NE(e.out.find("    requirement rs-3a090-a: applies; ship-to CN is in"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("    classification: controlled, 3A090.a, tpp 4992"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("    conclusion: Licence required."), std::string::npos) << e.out;
+}
+
 // A line that is not decided is in every output format, in its place among the decisions, with its
 // row, field and problem (a user filtering the CSV must see it), and on stderr; exit 1. Rows the order
 // book cannot read (a bad date, a short row) name the order and line they hold.

@@ -118,7 +118,7 @@ class TraceText : public ::testing::Test {
 
 TEST_F(TraceText, EverySentenceOfEveryFormatIsClean) {
   const std::string catalog = test::shared_data("accelerators.csv");
-  for (const char* format : {"json", "csv", "table"}) {
+  for (const char* format : {"json", "csv", "table", "table --explain"}) {
     SCOPED_TRACE(format);
     const auto r = decide(*orders_, catalog, format);
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 3) << r.err.substr(0, 2000);
@@ -126,7 +126,7 @@ TEST_F(TraceText, EverySentenceOfEveryFormatIsClean) {
     expect_clean(format, r.out);
   }
   // The sample orders on the sample catalog, as the README runs them.
-  for (const char* format : {"json", "csv", "table"}) {
+  for (const char* format : {"json", "csv", "table", "table --explain"}) {
     const auto r =
         decide(test::source_path("data/sample-orders.csv"), test::source_path("data/sample-catalog.csv"), format);
     ASSERT_EQ(r.exit_code, 3) << r.err;

@@ -34,6 +34,7 @@ struct DecideOptions {
   std::string letters;
   std::string ownership;
   bool summary = false;
+  bool explain = false;   // table: every trace step under each line
   std::string shipments;  // JSON Lines file for the whole-shipment answers
 };
 
@@ -109,7 +110,8 @@ int run(const DecideOptions& o, const char* argv0) {
   std::vector<license::ShipmentOutcome> shipments;
   std::map<std::pair<std::string, std::string>, std::size_t> shipment_index;
   std::vector<std::vector<std::string>> table = {
-      {"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES"}};
+      {"ORDER", "LINE", "DATE", "PRODUCT", "ECCN", "LICENCE", "POLICY", "EXCEPTIONS", "PARTIES", "RULES"}};
+  std::string reasons_text;  // table: the reasons (and with --explain the trace) of each line
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (o.format == "csv") std::cout << io::decision_csv_header();
 
@@ -199,7 +201,9 @@ int run(const DecideOptions& o, const char* argv0) {
                          !d.license_required   ? "undetermined"
                          : *d.license_required ? "REQUIRED"
                                                : "no",
-                         d.review_policy ? rules::review_policy_code(*d.review_policy) : "", ex, parties});
+                         d.review_policy ? rules::review_policy_code(*d.review_policy) : "", ex, parties,
+                         d.rules ? d.rules->label() : "-"});
+        reasons_text += io::decision_text(line, d, snapshot, o.explain);
       }
     }
   }
@@ -233,6 +237,8 @@ int run(const DecideOptions& o, const char* argv0) {
                                 s.review_policy() ? rules::review_policy_code(*s.review_policy()) : "", ex, lines});
     }
     std::cout << io::render_table(table);
+    if (!reasons_text.empty())
+      std::cout << "\nWhy, line by line" << (o.explain ? " (with the trace)" : "") << ":\n" << reasons_text;
     if (failed_table.size() > 1) std::cout << "\nLines not decided:\n" << io::render_table(failed_table);
     std::cout << "\nWhole shipments:\n"
               << io::render_table(shipment_table) << "\n"
@@ -269,6 +275,7 @@ void add_decide_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "Ownership data for the Affiliates rule: CSV party,owner,percent,source[,as_of] or JSON Lines");
   cmd->add_option("--letters", o.letters, "Company-specific is-informed letters (TOML, see data/sample-letters.toml)");
   cmd->add_flag("--summary", o.summary, "With jsonl/csv: print the outcome summary to stderr");
+  cmd->add_flag("--explain", o.explain, "Table: show every trace step under each line's reasons");
   cmd->add_option("--shipments", o.shipments,
                   "Write the whole-shipment answers (one JSON object per order and date) to this JSON Lines file");
   cmd->callback([&exit_code, argv0] { exit_code = run(o, argv0); });

@@ -354,6 +354,76 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
   return out;
 }
 
+std::string decision_text(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id,
+                          bool explain) {
+  std::string out = line.order_id + "/" + line.line + " " + d.date.to_string() + " " + line.product_id + ": " +
+                    conclusion(d) + " (rules " + (d.rules ? d.rules->label() : std::string("none in force")) + ")\n";
+  for (const auto& r : d.reasons) out += "  reason: " + r.text() + "\n";
+  for (const auto& m : d.missing) out += "  missing: " + m + "\n";
+  if (d.review_policy)
+    out += std::string("  review: ") + rules::review_policy_code(*d.review_policy) + " [" + d.review_citation + "]\n";
+  for (const auto& r : d.review_open) out += "  review open: " + r + "\n";
+  for (std::size_t i = 0; i < d.exceptions.size(); ++i)
+    out += "  exception " + d.exceptions[i]->id + " [" + d.exceptions[i]->citation + "]" +
+           (d.exception_notes[i].empty() ? std::string() : ": " + d.exception_notes[i]) + "\n";
+  if (!explain) return out;
+  // The trace as the JSON contract carries it, one step a line (one source for every format).
+  std::string text;
+  JsonWriter w(text);
+  write_trace(w, line, d, snapshot_id);
+  const auto trace = json::parse(text);
+  auto str = [](const json& step, const char* key) {
+    const auto it = step.find(key);
+    return it != step.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto list = [](const json& step, const char* key) {
+    std::string joined;
+    const auto it = step.find(key);
+    if (it != step.end() && it->is_array())
+      for (const auto& v : *it)
+        if (v.is_string()) joined += (joined.empty() ? "" : ", ") + v.get<std::string>();
+    return joined;
+  };
+  auto number = [](const json& step, const char* key) {
+    const auto it = step.find(key);
+    return it != step.end() && it->is_number() ? std::string(key) + " " + format_number(it->get<double>()) : "";
+  };
+  for (const auto& step : trace) {
+    const std::string kind = str(step, "step");
+    std::string name = kind, body;
+    if (kind == "rules") {
+      body = str(step, "text").empty() ? "version " + str(step, "label") + " (" + str(step, "federal_register") + ")"
+                                       : str(step, "text");
+    } else if (kind == "classification") {
+      body = str(step, "status");
+      if (const auto e = list(step, "eccn"); !e.empty()) body += ", " + e;
+      if (const auto c = list(step, "candidates"); !c.empty()) body += ", candidates " + c;
+      for (const char* key : {"tpp", "pd", "dram_bw"})
+        if (const auto v = number(step, key); !v.empty()) body += ", " + v;
+    } else if (kind == "destination") {
+      body = "ship-to " + str(step, "ship_to") + " (" + list(step, "groups") + ")";
+      if (const auto hq = str(step, "end_user_hq_country"); !hq.empty())
+        body += "; headquarters " + hq + " (" + list(step, "hq_groups") + ")";
+      if (const auto notes = list(step, "country_notes"); !notes.empty()) body += "; " + notes;
+    } else {
+      for (const char* key : {"id", "code", "rule"})
+        if (const auto v = str(step, key); !v.empty()) {
+          name += " " + v;
+          break;
+        }
+      body = str(step, "result");
+      for (const char* key : {"why", "text"})
+        if (const auto v = str(step, key); !v.empty() && v != body) {
+          body += (body.empty() ? "" : "; ") + v;
+          break;
+        }
+      if (const auto c = str(step, "citation"); !c.empty()) body += " [" + c + "]";
+    }
+    out += "    " + name + ": " + body + "\n";
+  }
+  return out;
+}
+
 void write_failed_line_json(JsonWriter& w, const FailedLine& f) {
   w.begin_object();
   if (f.order_id.empty())

@@ -34,6 +34,12 @@ nlohmann::ordered_json shipment_to_json(const license::ShipmentOutcome& s);
 std::string decision_csv_header();
 std::string decision_csv_row(const license::OrderLine& line, const license::Decision& d);
 
+// The table form's block for one decision: "ORDER/LINE DATE PRODUCT: <conclusion> (rules LABEL)", then
+// one line per reason, what is missing, the review citation and the exceptions' conditions; with
+// `explain`, every trace step of the JSON contract as "step id: result; why [citation]".
+std::string decision_text(const license::OrderLine& line, const license::Decision& d, const std::string& snapshot_id,
+                          bool explain);
+
 // A line that was not decided (io/orders.h), written in every output format beside the decisions:
 // {"order_id", "line", "row", "status": "error", "field", "problem", "error": "row N, column C: problem"};
 // order_id and line are null when not read.
