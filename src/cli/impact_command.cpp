@@ -138,6 +138,8 @@ int run(const ImpactCliOptions& o, const char* argv0) {
   std::ios::sync_with_stdio(false);
   if (o.format == "csv")
     impact::write_products_csv(std::cout, r);
+  else if (o.format == "table")
+    impact::write_products_table(std::cout, r);
   else
     impact::write_json(std::cout, r, o.orders_detail);
   std::cout.flush();
@@ -152,13 +154,14 @@ void add_impact_command(CLI::App& app, int& exit_code, const char* argv0) {
   auto* cmd = app.add_subcommand(
       "impact", "What a scenario would unlock against a base rule version: products, orders, AI capability");
   cmd->add_option("--rules", o.rules_dir, "Rules directory (default: rules/us-ear of this build)");
-  cmd->add_option("--base", o.base, "Base rule version id or date YYYY-MM-DD (default today)");
+  // --date as in every other command; --base (the first name of this flag) still works.
+  cmd->add_option("--date,--base", o.base, "Base rule version id or date YYYY-MM-DD (default today)");
   cmd->add_option("--scenario", o.scenario, "Scenario patched over the same base (rules/us-ear/scenarios)")->required();
   cmd->add_option("--catalog", o.catalog, "Product catalog: CSV or JSON Lines")->required();
   cmd->add_option("--orders", o.orders, "Order book: CSV or JSON Lines (optional)");
   cmd->add_option("--destination", o.destination, "Destination of each product's representative line (default CN)");
-  cmd->add_option("--format", o.format, "json (default) or csv (products table)")
-      ->check(CLI::IsMember({"json", "csv"}));
+  cmd->add_option("--format", o.format, "json (default), csv (products) or table (products and totals, for people)")
+      ->check(CLI::IsMember({"json", "csv", "table"}));
   cmd->add_option("--html", o.html, "Also write the report as a self-contained HTML page to this file");
   cmd->add_option("--orders-csv", o.orders_csv, "Also write every decided order line, before and after, as CSV");
   cmd->add_option("--orders-detail", o.orders_detail, "Order lines in the JSON: all (default) or changed")
@@ -169,11 +172,14 @@ void add_impact_command(CLI::App& app, int& exit_code, const char* argv0) {
                   "screened, and lines naming a party are never 'no licence')");
   cmd->add_option("--ownership", o.ownership,
                   "Ownership data for the Affiliates rule: CSV party,owner,percent,source[,as_of] or JSON Lines");
-  cmd->add_option("--compare", o.compare, "Product ids to compare side by side (comma-separated or repeated)");
+  // --products names the products (screen's --compare is a file of name pairs); --compare still works.
+  cmd->add_option("--products,--compare", o.compare,
+                  "Product ids to compare side by side (comma-separated or repeated)");
   cmd->add_option("--model-params", o.model_params, "Parameters P of the model served/trained (default 70e9)");
   cmd->add_option("--precision", o.precision, "Weight precision for serving: fp4 int4 fp6 fp8 int8 fp16 bf16 fp32")
       ->default_str("fp8");
-  cmd->add_option("--batch", o.batch, "Sequences decoded together (default 1)");
+  // --decode-batch (screen's --batch is a file of parties); --batch still works.
+  cmd->add_option("--decode-batch,--batch", o.batch, "Sequences decoded together (default 1)");
   cmd->add_option("--mfu", o.mfu, "Fraction of peak compute in training, (0, 1] (default 1 = peak)");
   cmd->add_option("--units", o.units, "Units of each product whose outcome changes (default: from orders, else 1)")
       ->check(CLI::NonNegativeNumber);

@@ -57,6 +57,44 @@ Result<std::unique_ptr<screen::Screener>> load_screener(const std::vector<std::s
   return screen::Screener::build(std::move(snap).value(), std::move(terms));
 }
 
+// CSV (`--format csv`): one row per hit, best first (rank 1, 2, ...), or one row with empty hit
+// columns when nothing reached the threshold, so that every party screened is in the file.
+// With --since each row starts with the column `change` (what changed for the party).
+std::string csv_header(bool with_change = false) {
+  std::string out;
+  io::CsvWriter w(out);
+  if (with_change) w.cell("change");
+  for (const char* c : {"id", "query", "match", "rank", "list", "entry_id", "name", "matched_name", "score",
+                        "ofac_score", "explanation", "error"})
+    w.cell(c);
+  w.end_row();
+  return out;
+}
+std::string csv_rows(const std::string& id, const std::string& query, const screen::ScreenResult& r,
+                     const std::string* change = nullptr) {
+  std::string out;
+  io::CsvWriter w(out);
+  const std::string match = r.error.empty() ? (r.match ? "true" : "false") : "";
+  if (r.hits.empty()) {
+    if (change) w.cell(*change);
+    w.cell(id).cell(query).cell(match);
+    for (int i = 0; i < 8; ++i) w.cell("");
+    w.cell(r.error).end_row();
+  }
+  for (std::size_t i = 0; i < r.hits.size(); ++i) {
+    const auto& h = r.hits[i];
+    if (change) w.cell(*change);
+    w.cell(id).cell(query).cell(match).cell(std::to_string(i + 1)).cell(h.list).cell(h.entry_id).cell(h.name);
+    w.cell(h.matched_name)
+        .cell(fixed(h.score, 4))
+        .cell(fixed(h.ofac_score, 4))
+        .cell(h.explanation.text())
+        .cell(r.error);
+    w.end_row();
+  }
+  return out;
+}
+
 void print_table(const std::string& name, const screen::ScreenResult& r, const screen::Screener& s) {
   std::cout << "Screening \"" << name << "\" against " << s.snapshot().entries.size() << " list entries ("
             << s.name_count() << " names and aliases), snapshot " << s.snapshot_id().substr(0, 12) << "\n";
@@ -136,6 +174,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     std::string err;
     std::map<std::string, std::size_t> col;
     int rc = kExitOk;
+    if (format == "csv") std::cout << "id,score,ofac_score\n";
     for (;;) {
       const auto st = reader.next(rec, err);
       if (st == io::CsvStatus::kEnd) break;
@@ -157,6 +196,13 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
         return it == col.end() || it->second >= rec.fields.size() ? std::string() : rec.fields[it->second];
       };
       const auto [score, ofac] = s.compare(get("name1"), get("name2"));
+      if (format == "csv") {
+        std::string row;
+        io::CsvWriter(row).row(
+            {col.count("id") ? get("id") : std::to_string(rec.line), fixed(score, 4), fixed(ofac, 4)});
+        std::cout << row;
+        continue;
+      }
       nlohmann::ordered_json j;
       j["id"] = col.count("id") ? get("id") : std::to_string(rec.line);
       j["score"] = std::round(score * 10000) / 10000;
@@ -170,11 +216,16 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
     const auto r = s.query(o.name, q);
     if (!r.error.empty()) {
       std::cerr << "chipgate: name: " << r.error << "\n";
-      if (format != "table") std::cout << dump(screen::result_to_json("", r, o.explain)) << "\n";
+      if (format == "csv")
+        std::cout << csv_header() << csv_rows("", o.name, r);
+      else if (format != "table")
+        std::cout << dump(screen::result_to_json("", r, o.explain)) << "\n";
       return kExitRowErrors;
     }
     if (format == "table") {
       print_table(o.name, r, s);
+    } else if (format == "csv") {
+      std::cout << csv_header() << csv_rows("", o.name, r);
     } else if (format == "json") {
       auto j = screen::result_to_json("", r, o.explain);
       j["threshold"] = r.threshold;
@@ -204,7 +255,12 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
       return kExitFatal;
     }
     const auto changes = screen::rescreen(parties->parties, *before.value(), s, q, o.threads);
+    if (format == "csv") std::cout << csv_header(true);
     for (const auto& c : changes) {
+      if (format == "csv") {  // the party's hits after the change, each row led by what changed
+        std::cout << csv_rows(c.party->id, c.party->name, c.after, &c.what);
+        continue;
+      }
       nlohmann::ordered_json j;
       j["id"] = c.party->id;
       j["change"] = c.what;
@@ -223,6 +279,7 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
   const auto results = s.batch(parties->parties, q, o.threads);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::size_t matches = 0;
+  if (format == "csv") std::cout << csv_header();
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     const auto& p = parties->parties[i];
@@ -231,7 +288,9 @@ int run_screen(const ScreenOptions& o, const char* argv0) {
       std::cerr << o.batch << ":" << p.line << ": name: " << r.error << "\n";
       rc = kExitRowErrors;
     }
-    if (format == "table") {
+    if (format == "csv") {
+      std::cout << csv_rows(p.id, p.name, r);
+    } else if (format == "table") {
       std::cout << p.id << "\t" << (r.match ? "MATCH" : "-") << "\t"
                 << (r.hits.empty() ? std::string() : fixed(r.hits.front().score) + "\t" + r.hits.front().name) << "\n";
     } else {
@@ -317,8 +376,9 @@ void add_screen_command(CLI::App& app, int& exit_code, const char* argv0) {
   cmd->add_flag("--country-filter", o.country_filter, "Drop hits whose entry country differs (hard filter)");
   cmd->add_option("--threshold", o.threshold, "Match threshold 0..1 (default: data/screening/terms.toml)");
   cmd->add_option("--max-hits", o.max_hits, "Hits per party (default 5)");
-  cmd->add_option("--format", o.format, "table (default for one name), json or jsonl (default for --batch)")
-      ->check(CLI::IsMember({"table", "json", "jsonl"}));
+  cmd->add_option("--format", o.format,
+                  "table (default for one name), json, jsonl (default for --batch) or csv (one row per hit)")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
   cmd->add_flag("--explain", o.explain, "JSON: the explanation as an object (token pairs, score parts)");
   cmd->add_option("--terms", o.terms, "Matcher word lists and settings (default: data/screening/terms.toml)");
   cmd->add_option("--threads", o.threads, "Worker threads for --batch (default 2)")->check(CLI::Range(1, 64));

@@ -236,6 +236,35 @@ void write_json(std::ostream& out, const ImpactReport& r, std::string_view order
   out << "  \"errors\": " << dump(errors) << "\n}\n";
 }
 
+void write_products_table(std::ostream& out, const ImpactReport& r) {
+  auto num = [](const std::optional<double>& v) { return v ? number_text(*v) : std::string("-"); };
+  auto outcome = [](const Outcome& o) {
+    std::string eccn;
+    for (const auto& e : o.eccns) eccn += (eccn.empty() ? "" : ",") + e;
+    const std::string licence = !o.license_required ? "undetermined" : *o.license_required ? "REQUIRED" : "no";
+    return licence + (eccn.empty() ? "" : " (" + eccn + ")");
+  };
+  std::vector<std::vector<std::string>> rows = {
+      {"PRODUCT", "KIND", "LICENCE BEFORE", "LICENCE AFTER", "TRANSITION", "TPP", "DECODE TOK/S"}};
+  for (const auto& p : r.products)
+    rows.push_back({p.item->id, rules::item_kind_name(p.item->kind), outcome(p.before), outcome(p.after),
+                    transition_name(p.move), num(p.capability.tpp),
+                    p.capability.decode_tokens_per_s ? format_fixed(*p.capability.decode_tokens_per_s, 1) : "-"});
+  const auto& t = r.totals;
+  out << "Base " << (r.base_rules ? r.base_rules->label() : std::string("-")) << ", scenario "
+      << (r.scenario_rules ? r.scenario_rules->label() : std::string("-")) << ", destination " << r.options.destination
+      << ", on " << r.date.to_string() << "\n\n"
+      << io::render_table(rows) << "\nProducts: " << t.products << ", changed " << t.products_changed << ", unlocked "
+      << t.products_unlocked << ", possibly unlocked " << t.products_possibly_unlocked << ", restricted "
+      << t.products_restricted << ", not assessed " << t.products_not_assessed << "\n";
+  if (r.has_orders)
+    out << "Order lines: " << t.order_lines << ", changed " << t.order_lines_changed << ", unlocked "
+        << t.order_lines_unlocked << " (USD " << number_text(t.value_unlocked_usd) << "), possibly unlocked "
+        << t.order_lines_possibly_unlocked << ", restricted " << t.order_lines_restricted << ", failed "
+        << t.order_lines_failed << "\n";
+  out << io::kDisclaimer << "\n";
+}
+
 void write_products_csv(std::ostream& out, const ImpactReport& r) {
   std::string buf;
   io::CsvWriter w(buf);

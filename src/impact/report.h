@@ -17,6 +17,9 @@ void write_json(std::ostream& out, const ImpactReport& report, std::string_view 
 
 // One row per product: id, before/after status, ECCN, licence, changed, transition, capability.
 void write_products_csv(std::ostream& out, const ImpactReport& report);
+// The products for people (`--format table`): one row per product with its status and licence before
+// and after, the transition and its main capability figures, then the totals and the disclaimer.
+void write_products_table(std::ostream& out, const ImpactReport& report);
 // One row per decided order line: ids, product, destination, quantity, value, before/after.
 void write_orders_csv(std::ostream& out, const ImpactReport& report);
 

@@ -145,6 +145,28 @@ TEST(ImpactCli, ChangedOnlyOrdersAndCsv) {
       << r.out;
 }
 
+// --format table for people; --date is --base under the name every other command uses, and
+// --products / --decode-batch are the unambiguous names of --compare / --batch (old names still work).
+TEST(ImpactCli, TableFormatAndUnifiedFlagNames) {
+  const auto f = files();
+  const auto t = run_cli("impact --date 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --orders " +
+                         f.orders + kLists + " --format table --products test-hbm --decode-batch 4");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("PRODUCT"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("REQUIRED (3A090.c)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("unlocked"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Order lines: 3, changed 2"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Not legal advice"), std::string::npos) << t.out;
+  // The same report through the old names and the new ones.
+  const auto by_base = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog +
+                               " --compare test-hbm --batch 4");
+  const auto by_date = run_cli("impact --date 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog +
+                               " --products test-hbm --decode-batch 4");
+  ASSERT_EQ(by_base.exit_code, 0) << by_base.err;
+  EXPECT_EQ(by_base.out, by_date.out);
+  EXPECT_EQ(nlohmann::json::parse(by_date.out)["comparison"].size(), 1u) << by_date.out.substr(0, 2000);
+}
+
 TEST(ImpactCli, ErrorsExitTwoAndNameTheOption) {
   const auto f = files();
   auto r = run_cli("impact --base 2026-11-25 --scenario nope --catalog " + f.catalog);

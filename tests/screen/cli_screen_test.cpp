@@ -74,6 +74,29 @@ TEST(ScreenCli, JsonLinesInputAndThreshold) {
   EXPECT_EQ(normal.exit_code, 3) << normal.err;
 }
 
+// --format csv: one row per hit (best first), or one row with empty hit columns, so every party is in
+// the file; cells that a spreadsheet would run are neutralised; --compare writes id,score,ofac_score.
+TEST(ScreenCli, CsvFormatHasEveryPartyAndEveryHit) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/p.csv", "id,name\nk1,Huawei Technologies\nk2,=cmd|x\nk3,Innocent Bakery\n");
+  const auto r =
+      test::run_cli("screen --lists " + fixture("mini_entity_list.json") + " --batch " + dir + "/p.csv --format csv");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  std::istringstream in(r.out);
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(in, l);) rows.push_back(l);
+  ASSERT_GE(rows.size(), 4u) << r.out;
+  EXPECT_EQ(rows[0], "id,query,match,rank,list,entry_id,name,matched_name,score,ofac_score,explanation,error");
+  EXPECT_EQ(rows[1].rfind("k1,Huawei Technologies,true,1,", 0), 0u) << rows[1];
+  EXPECT_NE(r.out.find("\nk2,'=cmd|x,false,,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nk3,Innocent Bakery,false,,"), std::string::npos) << r.out;
+  test::write_file(dir + "/pairs.csv", "id,name1,name2\np1,Huawei Technologies,HUAWEI TECHNOLOGIES CO LTD\n");
+  const auto c = test::run_cli("screen --lists " + fixture("mini_entity_list.json") + " --compare " + dir +
+                               "/pairs.csv --format csv");
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out.rfind("id,score,ofac_score\np1,", 0), 0u) << c.out;
+}
+
 // A match exits 3 (done, something needs attention); no match exits 0.
 TEST(ScreenCli, SingleNameReadableAndJson) {
   auto t = test::run_cli("screen --lists " + fixture("mini_entity_list.json") + " '华为技术有限公司' --country CN");
