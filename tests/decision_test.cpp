@@ -1185,6 +1185,7 @@ TEST(DecideCli, TableShowsReasonsAndRuleVersionExplainShowsTheTrace) {
   EXPECT_NE(t.out.find("2026-11-10"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("Why, line by line:"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("PO-2/1 2026-11-25 dc-a: Licence required. (rules 2026-11-10)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("3A090.a  required  "), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("  reason: A licence is required for 3A090.a"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("  review: case_by_case ["), std::string::npos) << t.out;
   EXPECT_EQ(t.out.find("requirement rs-3a090-a: applies"), std::string::npos) << "trace only with --explain";
@@ -1244,6 +1245,8 @@ TEST(DecideCli, FailedLinesAppearInEveryFormat) {
   ASSERT_EQ(rows.size(), 6u) << csv.out;
   EXPECT_NE(rows[0].find(",rules,status,error"), std::string::npos) << rows[0];
   EXPECT_NE(rows[1].find(",decided,"), std::string::npos) << rows[1];
+  // A licence answer is written as in every text format: required / not required / undetermined.
+  EXPECT_NE(rows[1].find(",3A090.a,not required,"), std::string::npos) << rows[1];
   EXPECT_EQ(rows[2].rfind("PO-1,2,", 0), 0u) << rows[2];
   EXPECT_NE(rows[2].find(",error,\"row 3, column date: "), std::string::npos) << rows[2];
   EXPECT_NE(rows[4].find(",error,\"row 5: has 4 fields"), std::string::npos) << rows[4];

@@ -198,9 +198,7 @@ int run(const DecideOptions& o, const char* argv0) {
         std::string eccn;
         for (const auto& e : d.classification.eccns) eccn += (eccn.empty() ? "" : ",") + e;
         table.push_back({line.order_id, line.line, d.date.to_string(), line.product_id, eccn.empty() ? "-" : eccn,
-                         !d.license_required   ? "undetermined"
-                         : *d.license_required ? "REQUIRED"
-                                               : "no",
+                         io::licence_answer(d.license_required),
                          d.review_policy ? rules::review_policy_code(*d.review_policy) : "", ex, parties,
                          d.rules ? d.rules->label() : "-"});
         reasons_text += io::decision_text(line, d, snapshot, o.explain);
@@ -230,10 +228,7 @@ int run(const DecideOptions& o, const char* argv0) {
       std::string ex, lines;
       for (const auto& e : s.exceptions()) ex += (ex.empty() ? "" : ",") + e;
       for (const auto& l : s.lines_license_required()) lines += (lines.empty() ? "" : ",") + l;
-      shipment_table.push_back({s.order_id(), s.date().to_string(),
-                                !required   ? "undetermined"
-                                : *required ? "REQUIRED"
-                                            : "no",
+      shipment_table.push_back({s.order_id(), s.date().to_string(), io::licence_answer(required),
                                 s.review_policy() ? rules::review_policy_code(*s.review_policy()) : "", ex, lines});
     }
     std::cout << io::render_table(table);

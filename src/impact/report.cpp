@@ -241,7 +241,7 @@ void write_products_table(std::ostream& out, const ImpactReport& r) {
   auto outcome = [](const Outcome& o) {
     std::string eccn;
     for (const auto& e : o.eccns) eccn += (eccn.empty() ? "" : ",") + e;
-    const std::string licence = !o.license_required ? "undetermined" : *o.license_required ? "REQUIRED" : "no";
+    const std::string licence = io::licence_answer(o.license_required);
     return licence + (eccn.empty() ? "" : " (" + eccn + ")");
   };
   std::vector<std::vector<std::string>> rows = {
@@ -290,7 +290,7 @@ void write_products_csv(std::ostream& out, const ImpactReport& r) {
          "assessed",
          "missing"});
   auto num = [](const std::optional<double>& v) { return v ? number_text(*v) : std::string(); };
-  auto lr = [](const Outcome& o) { return o.license_required ? (*o.license_required ? "yes" : "no") : "undetermined"; };
+  auto lr = [](const Outcome& o) { return io::licence_answer(o.license_required); };
   auto eccn = [](const Outcome& o) {
     std::string s;
     for (const auto& e : o.eccns) s += (s.empty() ? "" : ";") + e;
@@ -319,7 +319,7 @@ void write_orders_csv(std::ostream& out, const ImpactReport& r) {
          "before_license_required", "after_eccn", "after_license_required", "changed", "transition"});
   out << buf;
   if (!r.has_orders) return;
-  auto lr = [](const Outcome& o) { return o.license_required ? (*o.license_required ? "yes" : "no") : "undetermined"; };
+  auto lr = [](const Outcome& o) { return io::licence_answer(o.license_required); };
   std::vector<std::string> eccns;  // per outcome, joined once: many lines share an outcome
   for (const auto& o : r.order_outcomes) {
     std::string s;

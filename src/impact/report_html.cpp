@@ -56,9 +56,8 @@ std::string eccn_text(const Outcome& o) {
 }
 
 std::string licence_text(const Outcome& o) {
-  if (!o.license_required) return "undetermined";
-  std::string s = *o.license_required ? "required" : "not required";
-  if (*o.license_required && o.review_policy)
+  std::string s = io::licence_answer(o.license_required);
+  if (o.license_required == true && o.review_policy)
     s += std::string(" (") + rules::review_policy_code(*o.review_policy) + ")";
   return s;
 }

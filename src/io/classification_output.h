@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ std::string classification_csv_row(const classify::Item& item, const classify::C
 
 // Fixed-width console table; rows are vectors of cells, the first row is the header.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);
+
+// A licence answer in every text format (tables, CSV, HTML): "required", "not required" or
+// "undetermined" (JSON carries true, false or null).
+inline const char* licence_answer(std::optional<bool> required) {
+  return !required ? "undetermined" : *required ? "required" : "not required";
+}
 
 // Shown with every human-readable output.
 inline constexpr const char* kDisclaimer =

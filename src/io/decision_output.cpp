@@ -341,7 +341,7 @@ std::string decision_csv_row(const license::OrderLine& line, const license::Deci
   for (const auto& r : d.reasons) reasons.push_back(r.text());
   for (const auto* e : d.exceptions) exceptions.push_back(e->id);
   for (const auto& p : d.parties) parties.push_back(p.name + " (" + p.list + ")");
-  const std::string req = !d.license_required ? "undetermined" : *d.license_required ? "true" : "false";
+  const std::string req = licence_answer(d.license_required);
   std::string out;
   CsvWriter w(out);
   w.cell(line.order_id).cell(line.line).cell(d.date.to_string()).cell(line.product_id);

@@ -134,14 +134,16 @@ TEST(ImpactCli, ChangedOnlyOrdersAndCsv) {
   EXPECT_EQ(doc["orders"].size(), 2u);  // A and C change; B does not
   const std::string csv = slurp(f.dir + "/orders-out.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // header + 3 lines
-  EXPECT_NE(csv.find("A,1,2,test-hbm,CN,100,500000,3A090.c,yes,,no,yes,unlocked"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("A,1,2,test-hbm,CN,100,500000,3A090.c,required,,not required,yes,unlocked"), std::string::npos)
+      << csv;
 
   r = run_cli("impact --base 2026-11-25 --scenario hbm-rollback --catalog " + f.catalog + " --format csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5);  // header + 4 products
   EXPECT_EQ(r.out.rfind("id,name,kind,before_status", 0), 0u);
-  EXPECT_NE(r.out.find("test-hbm,Test HBM stack,hbm,controlled,3A090.c,yes,not_controlled,,no,yes,unlocked"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("test-hbm,Test HBM stack,hbm,controlled,3A090.c,required,not_controlled,,not required,yes,unlocked"),
+      std::string::npos)
       << r.out;
 }
 
@@ -153,7 +155,7 @@ TEST(ImpactCli, TableFormatAndUnifiedFlagNames) {
                          f.orders + kLists + " --format table --products test-hbm --decode-batch 4");
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NE(t.out.find("PRODUCT"), std::string::npos) << t.out;
-  EXPECT_NE(t.out.find("REQUIRED (3A090.c)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("required (3A090.c)"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("unlocked"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("Order lines: 3, changed 2"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("Not legal advice"), std::string::npos) << t.out;
