@@ -1085,19 +1085,26 @@ std::vector<nlohmann::json> jsonl(const std::string& out) {
   return lines;
 }
 
+// A folder with the test catalog and an order book of `rows` under the full header; returns the folder.
+std::string write_book(const std::string& rows) {
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/catalog.csv", kCatalogCsv);
+  test::write_file(dir + "/orders.csv",
+                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
+                   "user_hq_country,end_uses\n" +
+                       rows);
+  return dir;
+}
+
 TEST(DecideCli, BadShipToReportedOthersDecided) {
   // Row 3 has ship_to "ZZ" (not ISO 3166-1): reported on stderr as "row 3, column ship_to: ...", and
   // in the output in its place (status "error"), exit 1 (some rows failed); rows 2 and 4 decided: dc-a
   // (3A090.a) to DE -> no licence; to CN (export from US by default, TPP 4992, DRAM 2039) -> licence,
   // case_by_case (h200-lane).
-  const std::string dir = test::temp_dir();
-  test::write_file(dir + "/catalog.csv", kCatalogCsv);
-  test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
-                   "user_hq_country,end_uses\n"
-                   "PO-1,1,2026-11-25,dc-a,8,1000,DE,Cloud GmbH,Cloud GmbH,DE,DE,\n"
-                   "PO-2,1,2026-11-25,dc-a,8,1000,ZZ,Somebody,Somebody,,,\n"
-                   "PO-3,1,2026-11-25,dc-a,8,1000,CN,Trading Co,AI Lab,CN,CN,\n");
+  const std::string dir = write_book(
+      "PO-1,1,2026-11-25,dc-a,8,1000,DE,Cloud GmbH,Cloud GmbH,DE,DE,\n"
+      "PO-2,1,2026-11-25,dc-a,8,1000,ZZ,Somebody,Somebody,,,\n"
+      "PO-3,1,2026-11-25,dc-a,8,1000,CN,Trading Co,AI Lab,CN,CN,\n");
   const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir +
                                "/catalog.csv --format jsonl --lists " + test::source_path("data/sample-parties.json"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -1125,13 +1132,9 @@ TEST(DecideCli, BadShipToReportedOthersDecided) {
 TEST(DecideCli, UnknownProductIdIsARowError) {
   // Row 2 names a product not in the catalog -> "row 2, column product_id: ..."; row 3 (Entity-List
   // consignee "Sugon", uncontrolled item to SG) -> licence via the Entity List, the party listed.
-  const std::string dir = test::temp_dir();
-  test::write_file(dir + "/catalog.csv", kCatalogCsv);
-  test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
-                   "user_hq_country,end_uses\n"
-                   "PO-1,1,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
-                   "PO-2,1,2026-11-25,small,1,10,SG,Sugon,,,,\n");
+  const std::string dir = write_book(
+      "PO-1,1,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
+      "PO-2,1,2026-11-25,small,1,10,SG,Sugon,,,,\n");
   const auto r = test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir +
                                "/catalog.csv --format jsonl --lists " + test::source_path("data/sample-parties.json"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -1150,16 +1153,11 @@ TEST(DecideCli, UnknownProductIdIsARowError) {
 // Exit codes, the contract scripts branch on: 0 every line decided, none needing a licence or open;
 // 3 every line decided, some needing a licence (or open); 1 some line not decided (before 3).
 TEST(DecideCli, ExitCodeSaysWhetherSomethingNeedsAttention) {
-  const std::string dir = test::temp_dir();
-  test::write_file(dir + "/catalog.csv", kCatalogCsv);
-  const std::string header =
-      "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_user_hq_"
-      "country,end_uses\n";
   const std::string clear = "PO-1,1,2026-11-25,dc-a,8,1000,DE,,,,,\n";
   const std::string licence = "PO-2,1,2026-11-25,dc-a,8,1000,CN,,,,,\n";
   const std::string bad = "PO-3,1,2026-11-25,dc-a,8,1000,ZZ,,,,,\n";
   auto rc = [&](const std::string& rows) {
-    test::write_file(dir + "/orders.csv", header + rows);
+    const std::string dir = write_book(rows);
     return test::run_cli("decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format jsonl")
         .exit_code;
   };
@@ -1172,12 +1170,7 @@ TEST(DecideCli, ExitCodeSaysWhetherSomethingNeedsAttention) {
 // The table names the rule version of each line and says why, line by line; --explain adds every
 // trace step of the JSON contract under it.
 TEST(DecideCli, TableShowsReasonsAndRuleVersionExplainShowsTheTrace) {
-  const std::string dir = test::temp_dir();
-  test::write_file(dir + "/catalog.csv", kCatalogCsv);
-  test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
-                   "user_hq_country,end_uses\n"
-                   "PO-2,1,2026-11-25,dc-a,8,1000,CN,,,,,\n");
+  const std::string dir = write_book("PO-2,1,2026-11-25,dc-a,8,1000,CN,,,,,\n");
   const std::string cmd = "decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv";
   const auto t = test::run_cli(cmd);
   EXPECT_EQ(t.exit_code, 3) << t.err;
@@ -1199,16 +1192,12 @@ TEST(DecideCli, TableShowsReasonsAndRuleVersionExplainShowsTheTrace) {
 // row, field and problem (a user filtering the CSV must see it), and on stderr; exit 1. Rows the order
 // book cannot read (a bad date, a short row) name the order and line they hold.
 TEST(DecideCli, FailedLinesAppearInEveryFormat) {
-  const std::string dir = test::temp_dir();
-  test::write_file(dir + "/catalog.csv", kCatalogCsv);
-  test::write_file(dir + "/orders.csv",
-                   "order_id,line,date,product_id,quantity,value_usd,ship_to,consignee,end_user,end_user_country,end_"
-                   "user_hq_country,end_uses\n"
-                   "PO-1,1,2026-11-25,dc-a,8,1000,DE,,,,,\n"
-                   "PO-1,2,2026-13-01,dc-a,8,1000,DE,,,,,\n"
-                   "PO-1,3,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
-                   "PO-1,4,2026-11-25,dc-a\n"
-                   "PO-1,5,2026-11-25,dc-a,8,1000,DE,,,,,\n");
+  const std::string dir = write_book(
+      "PO-1,1,2026-11-25,dc-a,8,1000,DE,,,,,\n"
+      "PO-1,2,2026-13-01,dc-a,8,1000,DE,,,,,\n"
+      "PO-1,3,2026-11-25,no-such-chip,1,10,DE,,,,,\n"
+      "PO-1,4,2026-11-25,dc-a\n"
+      "PO-1,5,2026-11-25,dc-a,8,1000,DE,,,,,\n");
   const std::string base = "decide --orders " + dir + "/orders.csv --catalog " + dir + "/catalog.csv --format ";
 
   const auto j = test::run_cli(base + "jsonl");
