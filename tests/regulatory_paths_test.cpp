@@ -741,7 +741,7 @@ TEST(RegulatoryMilitary, PartyOnTheMilitaryEndUserListNeverGivesNoLicenceForAnEc
                    [](const rules::EndUseControl& eu) { return eu.code == "military_end_user_listed"; });
   ASSERT_NE(meu_rule, rs->license.end_uses.end());
   ASSERT_TRUE(meu_rule->policy.has_value());
-  EXPECT_EQ(rules::review_policy_code(*meu_rule->policy), "presumption_of_denial");
+  EXPECT_EQ(std::string(rules::review_policy_code(*meu_rule->policy)), "presumption_of_denial");
   EXPECT_NE(meu_rule->citation.find("(e)(1)"), std::string::npos);
   // The same line for a party on no list: the MEU control does not come in.
   const auto other = decide_for("Example Trading Co.", small_ic("5A992"));
