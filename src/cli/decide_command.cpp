@@ -1,6 +1,5 @@
 // chipgate decide: an order book (CSV or JSON Lines) and a catalog -> per line, is a licence
 // required, why, under which review policy, with which licence exception available.
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -242,7 +241,7 @@ int run(const DecideOptions& o, const char* argv0) {
   }
   if (o.summary && o.format != "table" && o.format != "json")
     std::cerr << "summary: " << summary.to_json().dump() << "\n";
-  std::sort(errors.begin(), errors.end(), [](const io::RowError& a, const io::RowError& b) { return a.row < b.row; });
+  // Already in row order: failed lines were emitted as the book was read.
   for (const auto& e : errors) std::cerr << e.to_string() << "\n";
   if (!errors.empty()) return kExitRowErrors;
   return summary.license_required + summary.undetermined > 0 ? kExitAttention : kExitOk;
