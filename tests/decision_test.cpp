@@ -947,17 +947,96 @@ TEST(DecisionParties, NameNotOnTheListNoHit) {
 
 // BUG: decide() returns license_required = false before the first rule version (no rule set in
 // force) without screening the parties, so an Entity-List consignee is ignored. The Entity List
-// requirement (744.11, Supp. No. 4 to Part 744) does not depend on the advanced-computing rules:
+// requirement (744.16(a), Supp. No. 4 to Part 744) does not depend on the advanced-computing rules:
 // Sugon was listed on 24 Jun 2019 (84 FR 29373, sample-parties.json) "for all items subject to the
-// EAR". Expected on 2022-01-01 for consignee "Sugon", ship-to SG: licence required, Sugon listed.
+// EAR". Expected on 2022-01-01 for consignee "Sugon", ship-to SG: licence required, Sugon listed,
+// under the Entity List provision of the first version file (marked predates_versions), not a copy.
 TEST(DecisionParties, EntityListBeforeFirstRuleVersion) {
   auto line = order("SG", "2022-01-01");
   line.consignee = "Sugon";
   const Item item = uncontrolled();
   auto c = classify::classify(item, day("2022-01-01"), nullptr);
-  const auto d = decide(line, item, std::move(c), nullptr, with_parties());
+  auto ctx = with_parties();
+  ctx.standing = &test::registry()->standing();
+  const auto d = decide(line, item, std::move(c), nullptr, ctx);
   EXPECT_EQ(required(d), "yes");
-  EXPECT_EQ(d.parties.size(), 1u);
+  ASSERT_EQ(d.parties.size(), 1u);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  ASSERT_EQ(d.reasons[0].kind, Reason::Kind::kEntityList);
+  const auto* first = test::registry()->versions().front()->license.party_list("bis-entity-list");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(d.reasons[0].party_list->citation, first->citation);
+  EXPECT_EQ(d.reasons[0].party_list->source.file, first->source.file);
+}
+
+// Which licence exceptions survive a listed party is the rule data's to say (744.16(b): "No license
+// exceptions are available for exports ... to listed entities ..., except license exceptions for
+// items listed in § 740.2(a)(5) ... and ... to the extent specified on the Entity List"): the shipped
+// Entity List provision allows none, and a provision allowing one lets exactly that one through.
+TEST(DecisionParties, ExceptionsBarredByAListedPartyComeFromTheRuleData) {
+  const auto rs = rules_on("2025-06-01", "");
+  const auto* el = rs->license.party_list("bis-entity-list");
+  ASSERT_NE(el, nullptr);
+  EXPECT_TRUE(el->exceptions_allowed.empty());
+  ASSERT_FALSE(rs->license.exceptions.empty());
+  Reason listed{.kind = Reason::Kind::kEntityList, .party_list = el};
+  for (const auto& ex : rs->license.exceptions) {
+    const std::string why = exception_barred_by(listed, ex);
+    EXPECT_NE(why.find(el->citation), std::string::npos) << ex.id << ": " << why;
+  }
+  rules::PartyListRule allowing = *el;
+  const auto& first = rs->license.exceptions.front();
+  allowing.exceptions_allowed = {first.id};
+  listed.party_list = &allowing;
+  EXPECT_EQ(exception_barred_by(listed, first), "");
+  for (std::size_t i = 1; i < rs->license.exceptions.size(); ++i)
+    EXPECT_NE(exception_barred_by(listed, rs->license.exceptions[i]), "") << rs->license.exceptions[i].id;
+  // An affiliate of a listed party is barred by the same provision.
+  const Reason affiliate{.kind = Reason::Kind::kAffiliate, .party_list = el};
+  EXPECT_NE(exception_barred_by(affiliate, first).find("Affiliates rule"), std::string::npos);
+}
+
+// Review policies are rule data: a licence requirement that no review rule covers gets no policy
+// from C++ (formerly "case-by-case by default", citing 742.6(b)(10)); the policy is open and says why.
+TEST(DecisionReview, RequirementWithoutAReviewRuleLeavesThePolicyOpen) {
+  const std::string scenario = R"toml([scenario]
+name = "unreviewed-requirement"
+title = "A requirement for France that no review rule covers"
+min_version = "2024-12-02"
+description = "Test only."
+
+[license.requirements.test-fr]
+citation = "test requirement (no review rule)"
+text = "A licence is required for 3A090.a items to France."
+items = ["3A090.a"]
+destinations = { countries = ["FR"] }
+)toml";
+  auto reg = test::registry()->with_scenario(scenario);
+  ASSERT_TRUE(reg) << reg.message();
+  const auto rs = reg.value()->resolve(day("2025-06-01"), "unreviewed-requirement");
+  ASSERT_TRUE(rs) << rs.message();
+  const Item item = datacenter_a();
+  auto c = classify::classify(item, day("2025-06-01"), rs.value());
+  const auto d = decide(order("FR", "2025-06-01"), item, std::move(c), rs.value(), {});
+  EXPECT_EQ(required(d), "yes");
+  EXPECT_EQ(policy(d), "none");
+  ASSERT_EQ(d.review_open.size(), 1u);
+  EXPECT_NE(d.review_open[0].find("test-fr"), std::string::npos) << d.review_open[0];
+  EXPECT_NE(d.review_open[0].find("not in the rule data"), std::string::npos) << d.review_open[0];
+}
+
+// Without a version in force and without the standing provisions, a screened line cannot be "no
+// licence": whether its parties' lists require one is not known (a library caller that leaves out
+// DecideContext::standing gets an open answer naming what is missing).
+TEST(DecisionParties, NoVersionAndNoStandingProvisionsIsUndetermined) {
+  auto line = order("SG", "2022-01-01");
+  line.consignee = "Sugon";
+  const Item item = uncontrolled();
+  auto c = classify::classify(item, day("2022-01-01"), nullptr);
+  const auto d = decide(line, item, std::move(c), nullptr, with_parties());
+  EXPECT_EQ(required(d), "undetermined");
+  ASSERT_FALSE(d.missing.empty());
+  EXPECT_NE(d.missing.back().find("no rule version"), std::string::npos) << d.missing.back();
 }
 
 // ===== Is-informed letters (744.23(b)) ==========================================================

@@ -221,6 +221,34 @@ TEST(RulesLoader, ScenarioMustNameKnownThingsAndResolveOverEveryVersion) {
   EXPECT_NE(broken.message().find("scenarios/partial.toml:"), std::string::npos) << broken.message();
 }
 
+// A party list's surviving exceptions must be written, never defaulted (744.16(b) allows none for the
+// Entity List); `predates_versions` puts the list among the standing provisions of dates before the
+// first version, and only there.
+TEST(RulesLoader, PartyListsNeedTheirExceptionsAndMayPredateTheVersions) {
+  const std::string list = "\n[license.party_lists.\"el\"]\ncitation = \"c\"\ntext = \"t\"\n";
+  auto missing = Registry::load(dir_with({{"2000-01-01.toml", std::string(kBase) + list}}));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("2000-01-01.toml:"), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find("license.party_lists.el"), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find("exceptions_allowed"), std::string::npos) << missing.message();
+
+  auto plain = Registry::load(dir_with({{"2000-01-01.toml", std::string(kBase) + list + "exceptions_allowed = []\n"}}));
+  ASSERT_TRUE(plain) << plain.message();
+  EXPECT_TRUE(plain.value()->standing().party_lists.empty());
+
+  auto standing = Registry::load(dir_with(
+      {{"2000-01-01.toml", std::string(kBase) + list + "exceptions_allowed = [\"GOV\"]\npredates_versions = true\n"}}));
+  ASSERT_TRUE(standing) << standing.message();
+  ASSERT_EQ(standing.value()->standing().party_lists.size(), 1u);
+  EXPECT_EQ(standing.value()->standing().party_lists[0].list, "el");
+  EXPECT_EQ(standing.value()->standing().party_lists[0].exceptions_allowed, std::vector<std::string>{"GOV"});
+
+  auto bad = Registry::load(
+      dir_with({{"2000-01-01.toml", std::string(kBase) + list + "exceptions_allowed = []\npredates_versions = 1\n"}}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("predates_versions: must be true or false"), std::string::npos) << bad.message();
+}
+
 TEST(RulesLoader, MissingDirectoryIsAClearError) {
   auto reg = Registry::load("/nonexistent/rules");
   ASSERT_FALSE(reg);

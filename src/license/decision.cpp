@@ -227,6 +227,10 @@ std::string Reason::text() const {
              format_number(affiliates->threshold_percent) + "% (Red Flag 29: resolve the share first) [" +
              affiliates->citation + "]";
     case Kind::kNotScreened:
+      if (!party_list)  // no list provision in the rules applied: say so rather than cite one
+        return "Parties not screened: no restricted-party list was given (" + detail +
+               "); a licence may be required if one of them is on a restricted-party list [no party-list "
+               "provision in the rules applied]";
       return "Parties not screened: no restricted-party list was given (" + detail +
              "); a licence is required if one of them is on the Entity List [" + party_list->citation + "]";
   }
@@ -239,13 +243,17 @@ bool Reason::open() const {
 }
 
 std::string exception_barred_by(const Reason& r, const rules::LicenseException& ex) {
-  if (r.kind == Reason::Kind::kEntityList || r.kind == Reason::Kind::kAffiliate)
-    return "barred by the Entity List requirement (744.11; 740.8(b): not where a Part 744 licence requirement "
-           "applies)";
   auto allowed = [&](const rules::ExceptionsAllowed& list) {
     return list && std::find(list->begin(), list->end(), ex.id) != list->end();
   };
   auto only = [](const std::vector<std::string>& list) { return list.empty() ? std::string("none") : join(list); };
+  if (r.kind == Reason::Kind::kEntityList || r.kind == Reason::Kind::kAffiliate) {
+    const auto& survive = r.party_list->exceptions_allowed;
+    if (std::find(survive.begin(), survive.end(), ex.id) != survive.end()) return "";
+    return "barred by the " + r.party_list->list + " listing" +
+           (r.kind == Reason::Kind::kAffiliate ? " of an owner (Affiliates rule)" : "") + " [" +
+           r.party_list->citation + "]: licence exceptions that may overcome it: " + only(survive);
+  }
   if (r.kind == Reason::Kind::kRequirement && r.requirement->exceptions_allowed &&
       !allowed(r.requirement->exceptions_allowed))
     return "barred by " + r.requirement->id + " [" + r.requirement->citation +
@@ -591,6 +599,7 @@ void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_
   using rules::review_policy_severity;
   auto& d = x.d;
   std::vector<ReviewOutcome> outcomes;
+  std::vector<std::string> unreviewed;  // requirements no review rule covers: the policy stays open
   auto fixed = [](rules::ReviewPolicy p, const std::string& citation) {
     ReviewOutcome o;
     o.candidates.emplace_back(p, citation);
@@ -601,9 +610,11 @@ void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_
       case Reason::Kind::kRequirement: {
         auto o = review_by_rules(x, r.requirement->id, true, x.line.ship_to);
         if (o.candidates.empty()) {
-          d.trace.push_back({TestedProvision::Kind::kReview, false, nullptr,
-                             "for " + r.requirement->id + ": no review rule matches: case-by-case by default"});
-          o = fixed(ReviewPolicy::kCaseByCase, "15 CFR 742.6(b)(10) (no specific rule matched)");
+          // No policy is assumed: the rule data must give one (a review rule for the requirement).
+          const std::string why = "no review rule of the rules applied covers " + r.requirement->id + " [" +
+                                  r.requirement->citation + "] here: its review policy is not in the rule data";
+          d.trace.push_back({TestedProvision::Kind::kReview, false, nullptr, "for " + r.requirement->id + ": " + why});
+          unreviewed.push_back(why);
         }
         outcomes.push_back(std::move(o));
         break;
@@ -637,6 +648,18 @@ void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_
     }
   }
   for (const auto* eu : any_licence) outcomes.push_back(fixed(*eu->policy, eu->citation));
+  if (!unreviewed.empty()) {
+    // A policy of denial elsewhere still decides (nothing is stricter); otherwise the policy is open.
+    const bool denial = std::any_of(outcomes.begin(), outcomes.end(), [](const ReviewOutcome& o) {
+      return !o.candidates.empty() && std::all_of(o.candidates.begin(), o.candidates.end(), [](const auto& c) {
+        return c.first == ReviewPolicy::kPolicyOfDenial;
+      });
+    });
+    if (!denial) {
+      d.review_open = std::move(unreviewed);
+      return;
+    }
+  }
   if (outcomes.empty()) return;
   // lo: the policy if every open condition goes the lenient way; hi: if every one goes the strict way.
   int lo = -1, hi = -1;
@@ -662,11 +685,9 @@ void decide_review(Step& x, const std::vector<const rules::EndUseControl*>& any_
     if (o.candidates.size() > 1) d.review_open.insert(d.review_open.end(), o.open.begin(), o.open.end());
 }
 
-// Why exception `ex` may not be used on this line, or "" (740.8(b), 744.21(c), 744.23(c), Part 746).
-std::string exception_bar(const Step& x, const rules::LicenseException& ex, bool entity_listed) {
-  if (entity_listed)
-    return "barred by the Entity List requirement (744.11; 740.8(b): not where a Part 744 licence requirement "
-           "applies)";
+// Why exception `ex` may not be used on this line, or "" (740.8(b), 744.16(b), 744.21(c), 744.23(c),
+// Part 746): the first of the decision's reasons that bars it, as its rule data says.
+std::string exception_bar(const Step& x, const rules::LicenseException& ex) {
   for (const auto& r : x.d.reasons)
     if (auto why = exception_barred_by(r, ex); !why.empty()) return why;
   return "";
@@ -683,7 +704,7 @@ int notice_days(const Step& x, const rules::LicenseException& ex) {
 }
 
 // 6. Licence exceptions that could authorise the export instead (the user must still meet them).
-void offer_exceptions(Step& x, bool entity_listed) {
+void offer_exceptions(Step& x) {
   auto& d = x.d;
   const auto& lic = x.lic;
   const std::string& hq = x.line.end_user_hq_country;
@@ -693,7 +714,7 @@ void offer_exceptions(Step& x, bool entity_listed) {
   };
   for (const auto& ex : lic.exceptions) {
     if (!ex.enforced || !selects(ex.items, d.item_tokens)) continue;
-    if (const auto bar = exception_bar(x, ex, entity_listed); !bar.empty()) {
+    if (const auto bar = exception_bar(x, ex); !bar.empty()) {
       d.trace.push_back({TestedProvision::Kind::kExceptionBlocked, false, &ex, bar});
       continue;
     }
@@ -748,12 +769,11 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   const auto& c = d.classification;
   d.item_tokens = item_tokens(c);
   // Before the first version took effect there are no advanced-computing provisions, but letters and
-  // the Entity List still apply: evaluate them against empty licence rules.
+  // the standing provisions (the Entity List, Registry::standing()) still apply.
   static const rules::LicenseRules kNoRules;
-  const auto& lic = rules ? rules->license : kNoRules;
+  const auto& lic = rules ? rules->license : ctx.standing ? *ctx.standing : kNoRules;
   const std::string& hq = line.end_user_hq_country;
-  bool barred = false;  // Entity List: no licence exception may be used
-  bool open = false;    // a requirement that applies if the item falls under a candidate entry
+  bool open = false;  // a requirement that applies if the item falls under a candidate entry
   Step x{line, item, lic, d, known_eccns(item, c)};
 
   // 1. Requirements that attach to the item's classification.
@@ -796,10 +816,14 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
 
   // 4. Parties: consignee and end user against the lists and, through the ownership data, the
   // Affiliates rule (party_screening.cpp).
-  PartyOutcome parties = screen_parties(line, lic, rules != nullptr, ctx, d);
+  PartyOutcome parties = screen_parties(line, lic, ctx, d);
   apply_listed_end_uses(x, any_licence_policies, parties);
-  barred = barred || parties.barred;
   open = open || parties.open;
+  if (!rules && !ctx.standing && ctx.screener) {
+    // Neither a version nor the standing provisions: whether a listed party needs a licence is unknown.
+    open = true;
+    parties.missing.push_back("the provisions in force on this date (no rule version; standing provisions not given)");
+  }
 
   const bool definite = std::any_of(d.reasons.begin(), d.reasons.end(), [](const Reason& r) { return !r.open(); });
   if (definite)
@@ -821,7 +845,7 @@ Decision decide(const OrderLine& line, const classify::Item& item, classify::Cla
   decide_review(x, any_licence_policies);
 
   // 6. Licence exceptions that could authorise the export instead (the user must still meet them).
-  offer_exceptions(x, barred);
+  offer_exceptions(x);
   condition_exceptions_on_screening(d);
   return d;
 }

@@ -100,7 +100,7 @@ struct Decision {
 const char* screening_name(Decision::Screening s);  // "screened", "not_screened", "nothing_to_screen"
 
 // Why reason `r` bars licence exception `ex` on its line, or "" when it does not: an Entity List
-// party or its affiliate (744.11, 740.8(b)), a requirement, end use (744.21(c), 744.23(c)) or embargo
+// party or its affiliate (744.16(b), 740.8(b)), a requirement, end use (744.21(c), 744.23(c)) or embargo
 // (Part 746) whose rule data does not list `ex` among the exceptions that survive it. decide() offers
 // no exception that a reason of the same decision bars.
 std::string exception_barred_by(const Reason& r, const rules::LicenseException& ex);
@@ -110,6 +110,9 @@ struct DecideContext {
   const std::vector<rules::Letter>* letters = nullptr;
   // Ownership data resolved against `screener`'s lists, for the Affiliates rule; null = none given.
   const AffiliateResolver* affiliates{};
+  // The provisions in force before the first version (Registry::standing()), used when `rules` is
+  // null. Without them a screened line on such a date is undetermined, never "no licence".
+  const rules::LicenseRules* standing{};
 };
 
 // Checks the line's fields that change the answer: countries must be ISO 3166-1 codes of

@@ -71,7 +71,7 @@ std::optional<Decision> OrderDecider::decide(const OrderLine& line, Date date, b
     return std::nullopt;
   }
   classify::Classification c = on_date(classification(*it, rs.value()), on);
-  const DecideContext ctx{options_.screener, options_.letters, affiliates_.get()};
+  const DecideContext ctx{options_.screener, options_.letters, affiliates_.get(), &registry_->standing()};
   return license::decide(line, *it, std::move(c), rs.value(), ctx);
 }
 

@@ -9,34 +9,13 @@ namespace chipgate::license::detail {
 
 namespace {
 
-// Before the first rule version takes effect no rule file is in force, yet the Entity List (older
-// than the advanced-computing controls) applies all the same. This is the provision of the first
-// version file (rules/us-ear/2022-10-07.toml, license.party_lists."bis-entity-list") word for word;
-// tests/decision_properties_test.cpp checks that the two agree.
-const rules::PartyListRule& entity_list_before_any_version() {
-  static const rules::PartyListRule r{
-      "bis-entity-list",
-      "15 CFR 744.11 and Supp. No. 4 to Part 744 (Entity List); 15 CFR 740.8(b) and 744.11(a): no licence exception "
-      "unless the entry says so",
-      "A party to the transaction is on the Entity List: a licence is required for the items its entry names, "
-      "reviewed under the policy its entry states (see parties).",
-      {}};
-  return r;
-}
-
 struct PartyRules {
   const rules::LicenseRules& lic;
-  bool has_rules;
   // The provision of a list whose entries require a licence, or null (other lists: reported only).
-  const rules::PartyListRule* of(const std::string& list) const {
-    if (has_rules) return lic.party_list(list);
-    const auto& el = entity_list_before_any_version();
-    return list == el.list ? &el : nullptr;
-  }
-  // The provision a line whose parties were not screened could fall under.
-  const rules::PartyListRule& unscreened() const {
-    if (has_rules && !lic.party_lists.empty()) return lic.party_lists.front();
-    return entity_list_before_any_version();
+  const rules::PartyListRule* of(const std::string& list) const { return lic.party_list(list); }
+  // The provision a line whose parties were not screened could fall under (null: the rules name none).
+  const rules::PartyListRule* unscreened() const {
+    return lic.party_lists.empty() ? nullptr : &lic.party_lists.front();
   }
 };
 
@@ -98,10 +77,10 @@ void apply_affiliates(const std::string& role, const std::string& name, bool lis
 
 }  // namespace
 
-PartyOutcome screen_parties(const OrderLine& line, const rules::LicenseRules& lic, bool has_rules,
-                            const DecideContext& ctx, Decision& d) {
+PartyOutcome screen_parties(const OrderLine& line, const rules::LicenseRules& lic, const DecideContext& ctx,
+                            Decision& d) {
   PartyOutcome out;
-  const PartyRules party_rules{lic, has_rules};
+  const PartyRules party_rules{lic};
   if (ctx.affiliates) d.ownership_id = ctx.affiliates->graph().content_id();
   const rules::AffiliatesRule* affiliates = lic.affiliates ? &*lic.affiliates : nullptr;
   const bool apply_affiliates_rule = affiliates && affiliates->in_force && ctx.affiliates && ctx.screener;
@@ -144,21 +123,21 @@ PartyOutcome screen_parties(const OrderLine& line, const rules::LicenseRules& li
   d.screening = !named         ? Decision::Screening::kNothingToScreen
                 : ctx.screener ? Decision::Screening::kScreened
                                : Decision::Screening::kNotScreened;
-  const rules::PartyListRule& el = party_rules.unscreened();
+  const rules::PartyListRule* el = party_rules.unscreened();
   switch (d.screening) {
     case Decision::Screening::kScreened:
-      d.trace.push_back({TestedProvision::Kind::kParties, true, &el,
+      d.trace.push_back({TestedProvision::Kind::kParties, true, el,
                          names + " screened against list snapshot " + ctx.screener->snapshot_id()});
       break;
     case Decision::Screening::kNothingToScreen:
-      d.trace.push_back({TestedProvision::Kind::kParties, false, &el,
+      d.trace.push_back({TestedProvision::Kind::kParties, false, el,
                          "the line names no consignee or end user: no party was screened, and the answer covers "
                          "none"});
       break;
     case Decision::Screening::kNotScreened:
-      d.trace.push_back({TestedProvision::Kind::kParties, false, &el,
+      d.trace.push_back({TestedProvision::Kind::kParties, false, el,
                          "no restricted-party list was given (--lists): " + names + " not screened"});
-      d.reasons.push_back(Reason{.kind = Reason::Kind::kNotScreened, .party_list = &el, .detail = names});
+      d.reasons.push_back(Reason{.kind = Reason::Kind::kNotScreened, .party_list = el, .detail = names});
       out.open = true;
       out.missing.push_back("restricted-party screening of " + names + " (--lists)");
       break;

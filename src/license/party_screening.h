@@ -14,10 +14,11 @@ struct PartyOutcome {
 };
 
 // Adds to `d`: the hits (parties), affiliate findings, their reasons and the trace steps kParties and
-// kAffiliates; sets d.screening. `has_rules`: a rule version is in force (`lic` is its licence
-// rules); before the first version the Entity List still applies, as written in the first one.
-PartyOutcome screen_parties(const OrderLine& line, const rules::LicenseRules& lic, bool has_rules,
-                            const DecideContext& ctx, Decision& d);
+// kAffiliates; sets d.screening. `lic`: the licence rules of the version in force, or before the
+// first version the standing provisions (Registry::standing(): the Entity List as the first version
+// file writes it).
+PartyOutcome screen_parties(const OrderLine& line, const rules::LicenseRules& lic, const DecideContext& ctx,
+                            Decision& d);
 
 // A licence is required and exceptions are offered, but the parties were not screened, or a listed
 // owner's share of a party is unknown: each exception is offered only on the condition that no party

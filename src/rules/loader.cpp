@@ -638,27 +638,39 @@ Result<double> get_number(const toml::table& t, const std::string& path, std::st
   return n->is_integer() ? static_cast<double>(n->value<int64_t>().value()) : n->value<double>().value();
 }
 
-// license.party_lists (lists whose entries carry their own licence requirement) and
-// license.affiliates (the Affiliates rule).
+// One list of license.party_lists, whose entries carry their own licence requirement.
+Status compile_party_list(const std::string& id, const toml::table& t, const std::string& p, LicenseRules& lic) {
+  if (auto k = check_keys(
+          t, p, {"citation", "text", "published_as", "exceptions_allowed", "predates_versions", "replace", "removed"});
+      !k)
+    return k;
+  PartyListRule r;
+  r.list = id;
+  r.source = source_of(t);
+  auto ids = get_string_array(t, p, "published_as");
+  if (!ids) return ids.status();
+  r.published_as = std::move(ids).value();
+  // Required: which exceptions survive a listed party is the rule's to say, never a default.
+  if (!t.get("exceptions_allowed"))
+    return fail(t, p, "needs 'exceptions_allowed' (the licence exceptions a listed party does not bar; [] for none)");
+  auto allowed = get_string_array(t, p, "exceptions_allowed");
+  if (!allowed) return allowed.status();
+  r.exceptions_allowed = std::move(allowed).value();
+  if (const auto* pre = t.get("predates_versions")) {
+    if (!pre->is_boolean()) return fail(*pre, p + ".predates_versions", "must be true or false");
+    r.predates_versions = pre->value<bool>().value();
+  }
+  if (auto s = read_strings(t, p, {{"citation", &r.citation, true}, {"text", &r.text, true}}); !s) return s;
+  lic.party_lists.push_back(std::move(r));
+  return Status::ok();
+}
+
+// license.party_lists and license.affiliates (the Affiliates rule).
 Status compile_party_provisions(const toml::table& lt, LicenseRules& lic) {
-  auto s = each_table(lt, "license", "party_lists",
-                      [&](const std::string& id, const toml::table& t, const std::string& p) -> Status {
-                        if (auto k = check_keys(t, p, {"citation", "text", "published_as", "replace", "removed"}); !k)
-                          return k;
-                        PartyListRule r;
-                        r.list = id;
-                        r.source = source_of(t);
-                        auto ids = get_string_array(t, p, "published_as");
-                        if (!ids) return ids.status();
-                        r.published_as = std::move(ids).value();
-                        for (auto [key, field] : {std::pair{"citation", &r.citation}, std::pair{"text", &r.text}}) {
-                          auto v = get_string(t, p, key, true);
-                          if (!v) return v.status();
-                          *field = v.value();
-                        }
-                        lic.party_lists.push_back(std::move(r));
-                        return Status::ok();
-                      });
+  auto s =
+      each_table(lt, "license", "party_lists", [&](const std::string& id, const toml::table& t, const std::string& p) {
+        return compile_party_list(id, t, p, lic);
+      });
   if (!s) return s;
   const toml::node* node = lt.get("affiliates");
   if (!node) return Status::ok();

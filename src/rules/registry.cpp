@@ -135,6 +135,9 @@ Result<std::shared_ptr<Registry>> Registry::load(const std::string& dir) {
   }
   std::sort(reg->versions_.begin(), reg->versions_.end(),
             [](const RuleSetPtr& a, const RuleSetPtr& b) { return a->version.effective < b->version.effective; });
+  if (!reg->versions_.empty())
+    for (const auto& p : reg->versions_.front()->license.party_lists)
+      if (p.predates_versions) reg->standing_.party_lists.push_back(p);
   // Every scenario must resolve over every version it can meet, so a broken patch fails at load.
   for (const auto& sc : reg->scenario_infos_) {
     for (const auto& v : reg->versions_) {
@@ -200,6 +203,7 @@ Result<std::shared_ptr<Registry>> Registry::with_scenario(const std::string& tom
   std::shared_ptr<Registry> reg(new Registry());
   reg->dir_ = dir_;
   reg->versions_ = versions_;
+  reg->standing_ = standing_;
   reg->scenario_infos_ = scenario_infos_;
   auto& impl = *reg->impl_;
   impl.version_files = impl_->version_files;

@@ -45,6 +45,10 @@ class Registry {
   Result<std::shared_ptr<Registry>> with_scenario(const std::string& toml_text, const std::string& expected_name = "",
                                                   ScenarioProblem* problem = nullptr) const;
 
+  // The provisions in force before the first version took effect: the first version's party lists
+  // marked `predates_versions` (the Entity List), nothing else. Empty without versions.
+  const LicenseRules& standing() const { return standing_; }
+
   // The version in force on `date`, or nullptr before the first version took effect.
   RuleSetPtr in_force(Date date) const;
   RuleSetPtr version(const std::string& id) const;
@@ -60,6 +64,7 @@ class Registry {
   Registry();
   std::string dir_;
   std::vector<RuleSetPtr> versions_;
+  LicenseRules standing_;
   std::vector<ScenarioInfo> scenario_infos_;
   std::shared_ptr<Impl> impl_;
 };

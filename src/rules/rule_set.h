@@ -237,7 +237,8 @@ struct Embargo {
 
 // A restricted-party list whose entries carry a licence requirement of their own (the Entity List,
 // 15 CFR 744.11): a party matched to an entry of `list` makes the licence required as the entry
-// states, and bars licence exceptions (740.8(b)).
+// states, and bars the licence exceptions the rule data does not list in `exceptions_allowed`
+// (740.8(b): none).
 struct PartyListRule {
   std::string list;  // list id of the screener's hits ("bis-entity-list")
   std::string citation;
@@ -246,6 +247,10 @@ struct PartyListRule {
   // The same list as other publications label it ("csl-el": the trade.gov Consolidated Screening
   // List's Entity List rows): a hit on any of these ids is a hit on this list.
   std::vector<std::string> published_as{};
+  std::vector<std::string> exceptions_allowed{};  // required in the data; empty = every exception barred
+  // The list predates the rule versions (the Entity List is older than the advanced-computing
+  // controls): it applies on dates before the first version too (Registry::standing()).
+  bool predates_versions = false;
 };
 
 // The Affiliates rule (90 FR 47201): an entity owned `threshold_percent` or more, directly or
