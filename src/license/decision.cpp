@@ -221,10 +221,10 @@ std::string Reason::text() const {
       if (end_use)  // a control the listed owners' list brings in (744.21(b)), if the share reaches the threshold
         return "Affiliates rule, undetermined: " + detail + "; if their share reaches " +
                (affiliates ? format_number(affiliates->threshold_percent) + "%" : std::string("the threshold")) +
-               " (Red Flag 29: resolve the share first): " + end_use->text + " [" +
+               (affiliates ? " (" + affiliates->unknown_share + ")" : std::string()) + ": " + end_use->text + " [" +
                (affiliates ? affiliates->citation + "; " : std::string()) + end_use->citation + "]";
       return "Affiliates rule: " + detail + "; a licence is required if the listed owners' share reaches " +
-             format_number(affiliates->threshold_percent) + "% (Red Flag 29: resolve the share first) [" +
+             format_number(affiliates->threshold_percent) + "% (" + affiliates->unknown_share + ") [" +
              affiliates->citation + "]";
     case Kind::kNotScreened:
       if (!party_list)  // no list provision in the rules applied: say so rather than cite one
@@ -720,11 +720,8 @@ void offer_exceptions(Step& x) {
     }
     if (has(Reason::Kind::kLetter) && !has(Reason::Kind::kRequirement))
       continue;  // a letter's requirement is not one a CCL exception addresses
-    const bool level_a = std::find(d.item_tokens.begin(), d.item_tokens.end(), "3A090.a") != d.item_tokens.end() ||
-                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "4A090.a") != d.item_tokens.end() ||
-                         std::find(d.item_tokens.begin(), d.item_tokens.end(), "z:a") != d.item_tokens.end();
     std::string note;
-    if (ex.excludes_datacenter_level_a && level_a) {
+    if (!ex.excludes_datacenter.entries.empty() && selects(ex.excludes_datacenter, d.item_tokens)) {
       const auto dc = datacenter_of(x.item);
       if (dc == classify::Tri::kTrue) {
         d.trace.push_back({TestedProvision::Kind::kException, false, &ex, "datacenter item meeting 3A090.a: excluded"});

@@ -289,8 +289,8 @@ Result<PlaceSelector> compile_places(const toml::table& parent, const std::strin
   return sel;
 }
 
-Result<ItemSelector> compile_items(const toml::table& t, const std::string& path) {
-  auto v = get_string_array(t, path, "items");
+Result<ItemSelector> compile_items(const toml::table& t, const std::string& path, std::string_view key = "items") {
+  auto v = get_string_array(t, path, key);
   if (!v) return v.status();
   ItemSelector sel;
   sel.entries = v.value();
@@ -518,7 +518,7 @@ Result<ReviewRule> compile_review_rule(const std::string& id, const toml::table&
 Result<LicenseException> compile_exception(const std::string& id, const toml::table& t, const std::string& p,
                                            const Countries& countries) {
   if (auto k = check_keys(t, p,
-                          {"name", "citation", "items", "excludes_datacenter_level_a", "destinations", "headquarters",
+                          {"name", "citation", "items", "excludes_datacenter", "destinations", "headquarters",
                            "not_headquarters", "all", "conditions", "notification_days", "notify_destinations",
                            "notify_headquarters", "notification_text", "enforced", "replace", "removed"});
       !k)
@@ -536,8 +536,9 @@ Result<LicenseException> compile_exception(const std::string& id, const toml::ta
   if (!items) return items.status();
   if (items->empty()) return fail(t, p, "missing 'items'");
   e.items = items.value();
-  if (const auto* x = t.get("excludes_datacenter_level_a"))
-    e.excludes_datacenter_level_a = x->value<bool>().value_or(false);
+  auto datacenter = compile_items(t, p, "excludes_datacenter");
+  if (!datacenter) return datacenter.status();
+  e.excludes_datacenter = datacenter.value();
   if (auto s = read_places(t, p, countries,
                            {{"destinations", &e.destinations},
                             {"headquarters", &e.headquarters},
@@ -678,8 +679,9 @@ Status compile_party_provisions(const toml::table& lt, LicenseRules& lic) {
   const auto* t = node->as_table();
   if (!t) return fail(*node, p, "must be a table");
   if (is_removed(*t)) return Status::ok();
-  if (auto k = check_keys(
-          *t, p, {"in_force", "threshold_percent", "lists", "citation", "text", "status", "replace", "removed"});
+  if (auto k = check_keys(*t, p,
+                          {"in_force", "threshold_percent", "lists", "citation", "text", "status", "unknown_share",
+                           "replace", "removed"});
       !k)
     return k;
   AffiliatesRule a;
@@ -696,12 +698,13 @@ Status compile_party_provisions(const toml::table& lt, LicenseRules& lic) {
   if (!lists) return lists.status();
   if (lists->empty()) return fail(*t, p, "needs 'lists', the list ids whose entries' affiliates are covered");
   a.lists = lists.value();
-  for (auto [key, field] :
-       {std::pair{"citation", &a.citation}, std::pair{"text", &a.text}, std::pair{"status", &a.status}}) {
-    auto v = get_string(*t, p, key, true);
-    if (!v) return v.status();
-    *field = v.value();
-  }
+  if (auto r = read_strings(*t, p,
+                            {{"citation", &a.citation, true},
+                             {"text", &a.text, true},
+                             {"status", &a.status, true},
+                             {"unknown_share", &a.unknown_share, true}});
+      !r)
+    return r;
   lic.affiliates = std::move(a);
   return Status::ok();
 }

@@ -180,7 +180,8 @@ struct LicenseException {
   std::string name;
   std::string citation;
   ItemSelector items;
-  bool excludes_datacenter_level_a = false;  // NAC/ACA: never datacenter items meeting 3A090.a
+  // Not for items designed or marketed for datacenters in these entries (NAC/ACA: 3A090.a level).
+  ItemSelector excludes_datacenter;
   PlaceSelector destinations;
   PlaceSelector headquarters;           // alternatively, by the end user's headquarters
   PlaceSelector not_headquarters;       // never for end users headquartered here (ACA)
@@ -264,6 +265,8 @@ struct AffiliatesRule {
   std::string citation;
   std::string text;
   std::string status;  // why it is (not) in force on this version's dates, with the source
+  // What the rule asks where a listed owner's share is unknown (Red Flag 29), shown in the reason.
+  std::string unknown_share;
   SourceRef source;
 };
 
