@@ -98,6 +98,17 @@ TEST(RulesLoader, RejectsUnknownKeysBadOpsAndNegativeThresholds) {
   EXPECT_NE(r3.message().find("non-negative"), std::string::npos) << r3.message();
 }
 
+// Found by the fuzz campaign of 2026-12-06 (letters_fuzz): an integer threshold a double cannot hold
+// exactly (433333333333333000) threw std::bad_optional_access out of the loader (toml++ gives no
+// double for it). It is a finite, non-negative number: it loads, as the nearest double.
+TEST(RulesLoader, AHugeIntegerThresholdLoads) {
+  std::string big = kBase;
+  big.replace(big.find("value = 100"), 11, "value = 433333333333333000");
+  auto reg = Registry::load(dir_with({{"2000-01-01.toml", big}}));
+  ASSERT_TRUE(reg) << reg.message();
+  EXPECT_EQ(reg.value()->versions().front()->entries[0].prongs[0].all[0].value, 433333333333333000.0);
+}
+
 TEST(RulesLoader, VersionIdMustMatchFileNameAndChainMustResolve) {
   auto r1 = Registry::load(dir_with({{"2000-01-02.toml", kBase}}));
   ASSERT_FALSE(r1);

@@ -126,7 +126,8 @@ Result<Condition> compile_condition(const toml::node& node, const std::string& p
   const auto* value = table->get("value");
   if (!value || !(value->is_integer() || value->is_floating_point()))
     return Result<Condition>::error(where(node) + ": " + path + ": 'value' must be a number");
-  c.value = value->value<double>().value();
+  // toml++ gives no double for an integer a double cannot hold exactly (433333333333333000): convert it.
+  c.value = value->is_integer() ? static_cast<double>(value->value<int64_t>().value()) : value->value<double>().value();
   if (!std::isfinite(c.value) || c.value < 0)
     return Result<Condition>::error(where(*value) + ": " + path + ": 'value' must be a finite, non-negative number");
   return c;

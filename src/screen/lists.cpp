@@ -505,6 +505,8 @@ std::size_t json_error_line(std::string_view text) {
     static_cast<void>(parsed);
   } catch (const json::parse_error& e) {
     byte = std::min(e.byte, text.size());
+  } catch (const json::exception&) {  // out_of_range for a number like 3E3333333: no position given
+    byte = 0;
   }
   // nlohmann's byte is 1-based and points at (or just past) the offending character.
   const std::size_t at = byte == 0 ? 0 : byte - 1;

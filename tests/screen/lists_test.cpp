@@ -136,6 +136,18 @@ TEST(ScreenLists, FilesThatAreNotListsAreRefusedWhole) {
   EXPECT_NE(missing.message().find("no such file"), std::string::npos);
 }
 
+// Found by the fuzz campaign of 2026-12-06 (screen_fuzz): a file that looks like JSON but holds a
+// number too large for a double ("3E3333333") made the error-line lookup throw out_of_range through
+// the loader (std::terminate). It must be refused with a message like any other bad file.
+TEST(ScreenLists, AJsonNumberTooLargeIsRefusedNotACrash) {
+  for (const std::string name : {"add.csv", "list.json", "snapshot.jsonl"}) {
+    const std::string text = "[[33333733E3333333333-333\n{\"list\":\"te[";
+    auto s = load_list_text(name, text);
+    ASSERT_FALSE(s) << name;
+    EXPECT_FALSE(s.message().empty()) << name;
+  }
+}
+
 TEST(ScreenLists, DetectsEachPublishedFormat) {
   EXPECT_EQ(detect_format("x.csv", "uid,name,type,programs,alternate_names\n1,A,entity,X,\n").value(),
             ListFormat::kOfacSdnCsv);
